@@ -1,0 +1,466 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .text import normalise_name, slug_base, unique_slug
+
+
+def in_language(zh, en):
+    """The name in the active language, falling back to the other one."""
+    if (get_language() or "").startswith("zh"):
+        return zh or en
+    return en or zh
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    PROVINCIAL_REVIEW = "provincial_review", _("Provincial review")
+    SUPPLEMENT_REQUESTED = "supplement_requested", _("Supplement requested")
+    NATIONAL_REVIEW = "national_review", _("National review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    SUSPENDED = "suspended", _("Suspended")
+    CANCELLED = "cancelled", _("Cancelled")
+    REVOKED = "revoked", _("Revoked")
+
+
+PENDING_STATUSES = (
+    Status.SUBMITTED,
+    Status.PROVINCIAL_REVIEW,
+    Status.SUPPLEMENT_REQUESTED,
+    Status.NATIONAL_REVIEW,
+)
+# Statuses that can only be reached through an approval, so an approval date must exist.
+APPROVED_STATUSES = (Status.APPROVED, Status.SUSPENDED, Status.CANCELLED, Status.REVOKED)
+
+
+class FilingType(models.TextChoices):
+    FILING = "filing", _("Filing")
+    REGISTRATION = "registration", _("Registration")
+
+
+class Scope(models.TextChoices):
+    GENERAL = "general", _("General")
+    INDUSTRY = "industry", _("Industry-specific")
+
+
+class ApplicantKind(models.TextChoices):
+    PRIVATE = "private", _("Private company")
+    STATE_OWNED = "state_owned", _("State-owned")
+    ACADEMIC = "academic", _("University or institute")
+    OTHER = "other", _("Other")
+
+
+class Jurisdiction(models.Model):
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=40, unique=True)
+    name_en = models.CharField(_("English name"), max_length=80, unique=True)
+    filing_token = models.CharField(
+        _("filing-number token"),
+        max_length=40,
+        help_text=_("How filing numbers spell the region, e.g. Beijing or ZhongYangQiYe."),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdictions")
+
+    def __str__(self):
+        return in_language(self.name_zh, self.name_en)
+
+    @property
+    def name(self):
+        return in_language(self.name_zh, self.name_en)
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class ApplicantQuerySet(models.QuerySet):
+    def for_listing(self):
+        """The applicants page: each applicant with its model counts by status."""
+        counts = {
+            f"n_{status}": models.Count("models", filter=Q(models__status=status))
+            for status in Status.values
+        }
+        return (
+            self.select_related("jurisdiction")
+            .annotate(n_models=models.Count("models"), **counts)
+            .order_by("name_en", "name_zh", "pk")
+        )
+
+
+class Applicant(models.Model):
+    name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True, blank=True)
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applicants",
+        verbose_name=_("jurisdiction"),
+    )
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=ApplicantKind.choices, default=ApplicantKind.PRIVATE
+    )
+    website = models.URLField(_("website"), blank=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subsidiaries",
+        verbose_name=_("parent group"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ApplicantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name_en", "name_zh"]
+        verbose_name = _("applicant")
+        verbose_name_plural = _("applicants")
+        constraints = [
+            # An applicant is known by at least one of its names.
+            models.CheckConstraint(
+                condition=~Q(name_zh="") | ~Q(name_en=""), name="applicant_has_a_name"
+            ),
+            # Importers match applicants by name: one name, one applicant.
+            models.UniqueConstraint(
+                fields=["name_zh"], condition=~Q(name_zh=""), name="applicant_unique_name_zh"
+            ),
+            models.UniqueConstraint(
+                fields=["name_en"], condition=~Q(name_en=""), name="applicant_unique_name_en"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ApplicantKind.values), name="applicant_kind_known"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self):
+        return in_language(self.name_zh, self.name_en)
+
+    def get_absolute_url(self):
+        return reverse("tracker:applicant_detail", args=[self.slug])
+
+    def save(self, *args, **kwargs):
+        self.name_zh = normalise_name(self.name_zh)
+        self.name_en = normalise_name(self.name_en)
+        if not self.slug:
+            self.slug = unique_slug(
+                Applicant.objects.all(),
+                slug_base(self.name_en, self.name_zh),
+                "applicant",
+                exclude_pk=self.pk,
+            )
+        super().save(*args, **kwargs)
+
+
+class BatchQuerySet(models.QuerySet):
+    def for_listing(self):
+        """The batches page: each batch with the number of models entered for it."""
+        return self.annotate(n_entered=models.Count("models")).order_by("-announced_on", "-pk")
+
+
+class Batch(models.Model):
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    title_en = models.CharField(_("English title"), max_length=200, blank=True)
+    title_zh = models.CharField(_("Chinese title"), max_length=200, blank=True)
+    announced_on = models.DateField(_("announced on"))
+    covers_until = models.DateField(
+        _("covers filings until"),
+        null=True,
+        blank=True,
+        help_text=_("The 'as of' date of the announced totals."),
+    )
+    authority = models.CharField(
+        _("authority"), max_length=120, default="Cyberspace Administration of China"
+    )
+    source_url = models.URLField(_("source"), max_length=500, blank=True)
+    reported_new = models.PositiveIntegerField(
+        _("announced new filings"), null=True, blank=True
+    )
+    reported_total = models.PositiveIntegerField(
+        _("announced cumulative filings"), null=True, blank=True
+    )
+    reported_registrations_new = models.PositiveIntegerField(
+        _("announced new registrations"), null=True, blank=True
+    )
+    reported_registrations_total = models.PositiveIntegerField(
+        _("announced cumulative registrations"), null=True, blank=True
+    )
+    description = models.TextField(_("public description"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-announced_on", "-pk"]
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+        constraints = [
+            # A notice is known by at least one of its titles.
+            models.CheckConstraint(
+                condition=~Q(title_zh="") | ~Q(title_en=""), name="batch_has_a_title"
+            ),
+        ]
+        indexes = [
+            # The overview and /batches/ list the newest notices first.
+            models.Index(fields=["-announced_on"], name="batch_announced_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def title(self):
+        return in_language(self.title_zh, self.title_en)
+
+    def get_absolute_url(self):
+        return reverse("tracker:batch_detail", args=[self.slug])
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(
+                Batch.objects.all(),
+                slug_base(self.title_en, self.title_zh),
+                f"batch-{self.announced_on:%Y-%m}" if self.announced_on else "batch",
+                exclude_pk=self.pk,
+            )
+        super().save(*args, **kwargs)
+
+
+class AIModelQuerySet(models.QuerySet):
+    def public(self):
+        """What a public page may show: every model, with what its rows display."""
+        return self.select_related("applicant__jurisdiction", "batch")
+
+    def for_listing(self):
+        return self.public().defer("description", "internal_notes")
+
+    def backlog(self):
+        """Pending submissions, longest waiting first."""
+        return (
+            self.for_listing()
+            .filter(status__in=PENDING_STATUSES)
+            .order_by(models.F("submitted_on").asc(nulls_last=True), "pk")
+        )
+
+    def approved(self):
+        return self.filter(status=Status.APPROVED)
+
+
+class AIModel(models.Model):
+    name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, blank=True)
+    applicant = models.ForeignKey(
+        Applicant, on_delete=models.PROTECT, related_name="models", verbose_name=_("applicant")
+    )
+    filing_type = models.CharField(
+        _("filing type"), max_length=16, choices=FilingType.choices, default=FilingType.FILING
+    )
+    scope = models.CharField(
+        _("scope"), max_length=16, choices=Scope.choices, default=Scope.GENERAL
+    )
+    sector = models.CharField(_("sector"), max_length=80, blank=True)
+    upstream = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registrations",
+        verbose_name=_("upstream model"),
+        help_text=_("For a registration: the filed model it calls."),
+    )
+    # Written only by tracker.workflow; the admin shows it read-only.
+    status = models.CharField(
+        _("status"), max_length=24, choices=Status.choices, default=Status.SUBMITTED
+    )
+    filing_number = models.CharField(_("filing number"), max_length=80, blank=True)
+    submitted_on = models.DateField(_("submitted on"), null=True, blank=True)
+    approved_on = models.DateField(_("approved on"), null=True, blank=True)
+    batch = models.ForeignKey(
+        Batch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="models",
+        verbose_name=_("batch"),
+    )
+    seq_no = models.PositiveIntegerField(
+        _("sequence number"),
+        null=True,
+        blank=True,
+        help_text=_("序号: the row's number in the published list."),
+    )
+    description = models.TextField(_("public description"), blank=True)
+    internal_notes = models.TextField(
+        _("internal notes"), blank=True, help_text=_("Staff only: never shown in public.")
+    )
+    # Bumped by every write, so a form or transition based on an old read can be refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AIModelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-approved_on", "pk"]
+        verbose_name = _("AI model")
+        verbose_name_plural = _("AI models")
+        permissions = [("change_status", _("Can move submissions through review"))]
+        constraints = [
+            # The workflow only knows these statuses; anything else is corruption.
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="aimodel_status_known"
+            ),
+            # Approved (and later suspended, cancelled or revoked) means a known approval date.
+            models.CheckConstraint(
+                condition=~Q(status__in=APPROVED_STATUSES) | Q(approved_on__isnull=False),
+                name="aimodel_approved_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(filing_type__in=FilingType.values), name="aimodel_filing_type_known"
+            ),
+            models.CheckConstraint(condition=Q(scope__in=Scope.values), name="aimodel_scope_known"),
+            # A decision cannot precede the submission.
+            models.CheckConstraint(
+                condition=Q(submitted_on__isnull=True)
+                | Q(approved_on__isnull=True)
+                | Q(approved_on__gte=models.F("submitted_on")),
+                name="aimodel_approved_after_submitted",
+            ),
+            # A filing number identifies one model; most pending models have none yet.
+            models.UniqueConstraint(
+                fields=["filing_number"],
+                condition=~Q(filing_number=""),
+                name="aimodel_unique_filing_number",
+            ),
+            # One applicant does not file two models under the same name.
+            models.UniqueConstraint(
+                fields=["applicant", "name_zh"],
+                condition=~Q(name_zh=""),
+                name="aimodel_unique_name_zh_per_applicant",
+            ),
+            models.UniqueConstraint(
+                fields=["applicant", "name_en"],
+                condition=~Q(name_en=""),
+                name="aimodel_unique_name_en_per_applicant",
+            ),
+        ]
+        indexes = [
+            # /models/?status=… and the backlog (pending, oldest submission first).
+            models.Index(fields=["status", "submitted_on"], name="aimodel_status_submitted_idx"),
+            # Default listing order and the feed: newest approvals first.
+            models.Index(fields=["-approved_on", "id"], name="aimodel_approved_idx"),
+            # A batch page lists its models in published order.
+            models.Index(fields=["batch", "seq_no"], name="aimodel_batch_seq_idx"),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def name(self):
+        return in_language(self.name_zh, self.name_en)
+
+    @property
+    def display_name(self):
+        if self.name:
+            return self.name
+        return _("%(applicant)s model (name not reported)") % {"applicant": self.applicant}
+
+    @property
+    def is_pending(self):
+        return self.status in PENDING_STATUSES
+
+    @property
+    def days_in_review(self):
+        if self.submitted_on is None:
+            return None
+        if self.is_pending:
+            end = timezone.localdate()
+        elif self.approved_on is not None:
+            end = self.approved_on
+        else:
+            return None
+        return (end - self.submitted_on).days
+
+    def get_absolute_url(self):
+        return reverse("tracker:model_detail", args=[self.slug])
+
+    def save(self, *args, **kwargs):
+        self.name_zh = normalise_name(self.name_zh)
+        self.name_en = normalise_name(self.name_en)
+        self.filing_number = normalise_name(self.filing_number)
+        if not self.slug:
+            applicant_slug = self.applicant.slug if self.applicant_id else "model"
+            self.slug = unique_slug(
+                AIModel.objects.all(),
+                slug_base(self.name_en, self.name_zh),
+                f"{applicant_slug}-model",
+                exclude_pk=self.pk,
+                max_length=100,
+            )
+        super().save(*args, **kwargs)
+
+
+class StatusChange(models.Model):
+    """One step of a submission's history. Append-only: written by tracker.workflow."""
+
+    model = models.ForeignKey(
+        AIModel, on_delete=models.PROTECT, related_name="history", verbose_name=_("model")
+    )
+    from_status = models.CharField(
+        _("from"), max_length=24, choices=Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=24, choices=Status.choices)
+    happened_on = models.DateField(_("happened on"))
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    note = models.TextField(_("public note"), blank=True)
+
+    class Meta:
+        ordering = ["happened_on", "recorded_at", "pk"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(to_status__in=Status.values), name="statuschange_to_known"
+            ),
+            # Empty from_status marks the first step: how the record entered the register.
+            models.CheckConstraint(
+                condition=Q(from_status="") | Q(from_status__in=Status.values),
+                name="statuschange_from_known",
+            ),
+        ]
+        indexes = [
+            # A model's timeline, and the as-of report's "last step on or before a date".
+            models.Index(fields=["model", "happened_on", "recorded_at"], name="statuschange_model_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"

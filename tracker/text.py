@@ -1,0 +1,48 @@
+"""Text rules shared by every writer: name normalisation and readable unique slugs."""
+
+import re
+import unicodedata
+
+from django.utils.text import slugify
+from pypinyin import lazy_pinyin
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_name(value):
+    """NFKC-fold a name and collapse white space (full-width spaces included).
+
+    Published lists mix full-width and half-width forms and stray spaces; matching
+    applicants on the normalised form keeps one company from being created twice.
+    """
+    if value is None:
+        return ""
+    value = unicodedata.normalize("NFKC", str(value))
+    value = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return _SPACES.sub(" ", value).strip()
+
+
+def slug_base(*texts, max_length=80):
+    """A readable ASCII slug from the first text that yields one; Chinese becomes pinyin."""
+    for text in texts:
+        if not text:
+            continue
+        slug = slugify(" ".join(lazy_pinyin(normalise_name(text))))
+        if slug:
+            return slug[:max_length].strip("-")
+    return ""
+
+
+def unique_slug(queryset, base, fallback, exclude_pk=None, max_length=80):
+    """``base`` (or ``fallback``) made unique within ``queryset`` with a numeric suffix."""
+    base = (base or fallback)[: max_length - 6].strip("-") or fallback
+    taken = queryset.filter(slug__startswith=base)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    taken = set(taken.values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"

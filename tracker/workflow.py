@@ -1,0 +1,199 @@
+"""The review workflow: the one place that writes a model's status and its history.
+
+Every status change, from the admin, an import or a script, goes through ``transition``
+(or ``enter`` for a record's first step), which checks the transition table, writes the
+new status and a ``StatusChange`` in one transaction, and refuses a change based on a
+stale read.
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import AIModel, FilingType, Status, StatusChange
+
+S = Status
+
+TRANSITIONS = {
+    S.SUBMITTED: {S.PROVINCIAL_REVIEW, S.WITHDRAWN},
+    S.PROVINCIAL_REVIEW: {
+        S.SUPPLEMENT_REQUESTED,
+        S.NATIONAL_REVIEW,
+        S.APPROVED,
+        S.REJECTED,
+        S.WITHDRAWN,
+    },
+    S.SUPPLEMENT_REQUESTED: {S.PROVINCIAL_REVIEW, S.NATIONAL_REVIEW, S.REJECTED, S.WITHDRAWN},
+    S.NATIONAL_REVIEW: {S.SUPPLEMENT_REQUESTED, S.APPROVED, S.REJECTED, S.WITHDRAWN},
+    S.APPROVED: {S.SUSPENDED, S.CANCELLED, S.REVOKED},
+    S.SUSPENDED: {S.APPROVED, S.CANCELLED, S.REVOKED},
+    S.REJECTED: set(),
+    S.WITHDRAWN: set(),
+    S.CANCELLED: set(),
+    S.REVOKED: set(),
+}
+
+# The statuses a record may enter the register with: a submission known from the news at
+# any stage of review, or an approval read from a published list.
+ENTRY_STATUSES = (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.NATIONAL_REVIEW, S.APPROVED)
+
+
+class TransitionError(Exception):
+    """A status change the workflow refuses; the message is meant for a person."""
+
+
+def _label(status):
+    return str(Status(status).label) if status in Status.values else repr(status)
+
+
+def _refusal(ai_model, to):
+    """Why ``ai_model`` may not move to ``to`` by the table and its filing type, or None."""
+    if to not in Status.values:
+        return _("“%(status)s” is not a known status.") % {"status": to}
+    registration = ai_model.filing_type == FilingType.REGISTRATION
+    if registration and to == S.NATIONAL_REVIEW:
+        return _("A registration is reviewed by the provincial office only, never nationally.")
+    if (
+        not registration
+        and ai_model.status == S.PROVINCIAL_REVIEW
+        and to == S.APPROVED
+    ):
+        return _("A filing must pass national review before it is approved.")
+    if to not in TRANSITIONS[Status(ai_model.status)]:
+        return _("A submission cannot go from “%(from)s” to “%(to)s”.") % {
+            "from": _label(ai_model.status),
+            "to": _label(to),
+        }
+    return None
+
+
+def allowed_transitions(ai_model):
+    """The statuses ``ai_model`` may move to next, in workflow order."""
+    return [status for status in Status if _refusal(ai_model, status) is None]
+
+
+def _check_date(ai_model, to, on):
+    if on > timezone.localdate():
+        raise TransitionError(_("The date %(date)s is in the future.") % {"date": on})
+    if to == S.APPROVED and ai_model.submitted_on and on < ai_model.submitted_on:
+        raise TransitionError(
+            _("The approval date %(date)s is before the submission date %(submitted)s.")
+            % {"date": on, "submitted": ai_model.submitted_on}
+        )
+    last = ai_model.history.order_by("-happened_on").values_list("happened_on", flat=True).first()
+    if last and on < last:
+        raise TransitionError(
+            _("The date %(date)s is before the previous step of this submission (%(last)s).")
+            % {"date": on, "last": last}
+        )
+
+
+def _check_filing_number(ai_model, filing_number):
+    holder = (
+        AIModel.objects.filter(filing_number=filing_number).exclude(pk=ai_model.pk).first()
+    )
+    if holder is not None:
+        raise TransitionError(
+            _("The filing number %(number)s already belongs to %(model)s.")
+            % {"number": filing_number, "model": holder}
+        )
+
+
+def transition(ai_model, to, *, by, on=None, note="", batch=None, filing_number=None):
+    """Move ``ai_model`` to status ``to`` and record the step; return the ``StatusChange``.
+
+    ``on`` is the day the step happened (default today, in China's time zone); approving
+    sets ``approved_on`` from it. ``batch`` and ``filing_number``, when given, are written
+    with the step. Raises ``TransitionError`` when the table forbids the step or when the
+    record changed since ``ai_model`` was read.
+    """
+    on = on or timezone.localdate()
+    refusal = _refusal(ai_model, to)
+    if refusal:
+        raise TransitionError(refusal)
+    from_status = ai_model.status
+    changes = {"status": to, "version": F("version") + 1, "updated_at": timezone.now()}
+    if to == S.APPROVED and from_status != S.SUSPENDED:
+        # A reinstatement after suspension keeps the original approval date.
+        changes["approved_on"] = on
+    if batch is not None:
+        changes["batch"] = batch
+    if filing_number:
+        filing_number = filing_number.strip()
+        changes["filing_number"] = filing_number
+
+    with transaction.atomic():
+        _check_date(ai_model, to, on)
+        if filing_number:
+            _check_filing_number(ai_model, filing_number)
+        if (
+            to == S.APPROVED
+            and ai_model.filing_type == FilingType.REGISTRATION
+            and not AIModel.objects.filter(
+                pk=ai_model.upstream_id, status=S.APPROVED
+            ).exists()
+        ):
+            raise TransitionError(
+                _("A registration can only be approved once the model it calls is approved.")
+            )
+        try:
+            with transaction.atomic():
+                # Conditional on the status that was read: if another change landed first,
+                # no row matches and this one is refused instead of overwriting it.
+                updated = AIModel.objects.filter(pk=ai_model.pk, status=from_status).update(
+                    **changes
+                )
+        except IntegrityError as exc:
+            raise TransitionError(
+                _("The database refused this change: %(error)s") % {"error": exc}
+            ) from exc
+        if not updated:
+            raise TransitionError(
+                _(
+                    "%(model)s changed while you were working on it (it is no longer "
+                    "“%(status)s”). Reload it and try again."
+                )
+                % {"model": ai_model, "status": _label(from_status)}
+            )
+        step = StatusChange.objects.create(
+            model=ai_model,
+            from_status=from_status,
+            to_status=to,
+            happened_on=on,
+            recorded_by=by,
+            note=note,
+        )
+    ai_model.refresh_from_db(
+        fields=["status", "version", "updated_at", "approved_on", "batch", "filing_number"]
+    )
+    return step
+
+
+def enter(ai_model, *, by, status=S.SUBMITTED, on=None, note=""):
+    """Save a new ``ai_model`` with its first status and the first step of its history.
+
+    ``on`` defaults to the approval date for an approval, the submission date otherwise,
+    and today when neither is known.
+    """
+    if ai_model.pk is not None:
+        raise TransitionError(_("%(model)s is already in the register.") % {"model": ai_model})
+    if status not in ENTRY_STATUSES:
+        raise TransitionError(
+            _("A record cannot enter the register as “%(status)s”.") % {"status": _label(status)}
+        )
+    if status == S.APPROVED and ai_model.approved_on is None:
+        raise TransitionError(_("An approved record needs its approval date."))
+    if status == S.NATIONAL_REVIEW and ai_model.filing_type == FilingType.REGISTRATION:
+        raise TransitionError(
+            _("A registration is reviewed by the provincial office only, never nationally.")
+        )
+    on = on or (ai_model.approved_on if status == S.APPROVED else ai_model.submitted_on)
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        ai_model.status = status
+        ai_model.save()
+        return StatusChange.objects.create(
+            model=ai_model, from_status="", to_status=status, happened_on=on, recorded_by=by,
+            note=note,
+        )
