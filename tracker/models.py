@@ -16,6 +16,22 @@ def in_language(zh, en):
     return en or zh
 
 
+def days_in_review(status, submitted_on, approved_on, today=None):
+    """Approved − submitted for a decided submission, today − submitted for a pending one.
+
+    None when the submission date is unknown, as for most published approvals.
+    """
+    if submitted_on is None:
+        return None
+    if status in PENDING_STATUSES:
+        end = today or timezone.localdate()
+    elif approved_on is not None:
+        end = approved_on
+    else:
+        return None
+    return (end - submitted_on).days
+
+
 class Status(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     PROVINCIAL_REVIEW = "provincial_review", _("Provincial review")
@@ -56,6 +72,29 @@ class ApplicantKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class JurisdictionQuerySet(models.QuerySet):
+    def resolve(self, text):
+        """The jurisdiction named by ``text``: its Chinese or English name, code or filing token.
+
+        Published lists spell the token inconsistently (ZheJiang, Beijing), so the match
+        ignores case. Returns None when nothing matches.
+        """
+        text = normalise_name(text)
+        if not text:
+            return None
+        return self.filter(
+            Q(name_zh=text)
+            | Q(name_en__iexact=text)
+            | Q(code__iexact=text)
+            | Q(filing_token__iexact=text)
+        ).first()
+
+    def from_filing_number(self, filing_number):
+        """The jurisdiction a filing number's first token names, as a hint only."""
+        token = normalise_name(filing_number).split("-", 1)[0]
+        return self.resolve(token) if token else None
+
+
 class Jurisdiction(models.Model):
     code = models.CharField(_("code"), max_length=8, unique=True)
     name_zh = models.CharField(_("Chinese name"), max_length=40, unique=True)
@@ -66,6 +105,8 @@ class Jurisdiction(models.Model):
         help_text=_("How filing numbers spell the region, e.g. Beijing or ZhongYangQiYe."),
     )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = JurisdictionQuerySet.as_manager()
 
     class Meta:
         ordering = ["sort_order", "code"]
@@ -84,6 +125,16 @@ class Jurisdiction(models.Model):
 
 
 class ApplicantQuerySet(models.QuerySet):
+    def matching(self, name_zh="", name_en=""):
+        """The applicant known by either name (after normalisation), or None."""
+        name_zh, name_en = normalise_name(name_zh), normalise_name(name_en)
+        match = Q(pk__in=[])
+        if name_zh:
+            match |= Q(name_zh=name_zh)
+        if name_en:
+            match |= Q(name_en__iexact=name_en)
+        return self.filter(match).order_by("pk").first()
+
     def for_listing(self):
         """The applicants page: each applicant with its model counts by status."""
         counts = {
@@ -392,15 +443,7 @@ class AIModel(models.Model):
 
     @property
     def days_in_review(self):
-        if self.submitted_on is None:
-            return None
-        if self.is_pending:
-            end = timezone.localdate()
-        elif self.approved_on is not None:
-            end = self.approved_on
-        else:
-            return None
-        return (end - self.submitted_on).days
+        return days_in_review(self.status, self.submitted_on, self.approved_on)
 
     def get_absolute_url(self):
         return reverse("tracker:model_detail", args=[self.slug])
