@@ -42,5 +42,12 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The benchmark builds a database of its own; it never touches the development one.
+bench: install
+	$(PY) manage.py benchmark
+
+backup: migrate
+	$(PY) manage.py backup
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -49,6 +49,7 @@ class AIModelFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = AIModel
+        skip_postgeneration_save = True
 
     name_zh = factory.Sequence(lambda n: f"测试大模型{n}")
     name_en = factory.Sequence(lambda n: f"Test Model {n}")

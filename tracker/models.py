@@ -89,6 +89,9 @@ class JurisdictionQuerySet(models.QuerySet):
             | Q(filing_token__iexact=text)
         ).first()
 
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
     def from_filing_number(self, filing_number):
         """The jurisdiction a filing number's first token names, as a hint only."""
         token = normalise_name(filing_number).split("-", 1)[0]
@@ -201,13 +204,6 @@ class Applicant(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def name(self):
-        return in_language(self.name_zh, self.name_en)
-
-    def get_absolute_url(self):
-        return reverse("tracker:applicant_detail", args=[self.slug])
-
     def save(self, *args, **kwargs):
         self.name_zh = normalise_name(self.name_zh)
         self.name_en = normalise_name(self.name_en)
@@ -220,11 +216,27 @@ class Applicant(models.Model):
             )
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        return reverse("tracker:applicant_detail", args=[self.slug])
+
+    @property
+    def name(self):
+        return in_language(self.name_zh, self.name_en)
+
 
 class BatchQuerySet(models.QuerySet):
     def for_listing(self):
-        """The batches page: each batch with the number of models entered for it."""
-        return self.annotate(n_entered=models.Count("models")).order_by("-announced_on", "-pk")
+        """The batches page: each batch with the models entered for it, to set against
+        the announced counts (filings and registrations are announced separately)."""
+        return self.annotate(
+            n_entered=models.Count("models"),
+            n_entered_filings=models.Count(
+                "models", filter=Q(models__filing_type=FilingType.FILING)
+            ),
+            n_entered_registrations=models.Count(
+                "models", filter=Q(models__filing_type=FilingType.REGISTRATION)
+            ),
+        ).order_by("-announced_on", "-pk")
 
 
 class Batch(models.Model):
@@ -242,9 +254,7 @@ class Batch(models.Model):
         _("authority"), max_length=120, default="Cyberspace Administration of China"
     )
     source_url = models.URLField(_("source"), max_length=500, blank=True)
-    reported_new = models.PositiveIntegerField(
-        _("announced new filings"), null=True, blank=True
-    )
+    reported_new = models.PositiveIntegerField(_("announced new filings"), null=True, blank=True)
     reported_total = models.PositiveIntegerField(
         _("announced cumulative filings"), null=True, blank=True
     )
@@ -278,13 +288,6 @@ class Batch(models.Model):
     def __str__(self):
         return self.title
 
-    @property
-    def title(self):
-        return in_language(self.title_zh, self.title_en)
-
-    def get_absolute_url(self):
-        return reverse("tracker:batch_detail", args=[self.slug])
-
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(
@@ -294,6 +297,13 @@ class Batch(models.Model):
                 exclude_pk=self.pk,
             )
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("tracker:batch_detail", args=[self.slug])
+
+    @property
+    def title(self):
+        return in_language(self.title_zh, self.title_en)
 
 
 class AIModelQuerySet(models.QuerySet):
@@ -427,6 +437,24 @@ class AIModel(models.Model):
     def __str__(self):
         return self.display_name
 
+    def save(self, *args, **kwargs):
+        self.name_zh = normalise_name(self.name_zh)
+        self.name_en = normalise_name(self.name_en)
+        self.filing_number = normalise_name(self.filing_number)
+        if not self.slug:
+            applicant_slug = self.applicant.slug if self.applicant_id else "model"
+            self.slug = unique_slug(
+                AIModel.objects.all(),
+                slug_base(self.name_en, self.name_zh),
+                f"{applicant_slug}-model",
+                exclude_pk=self.pk,
+                max_length=100,
+            )
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("tracker:model_detail", args=[self.slug])
+
     @property
     def name(self):
         return in_language(self.name_zh, self.name_en)
@@ -445,24 +473,6 @@ class AIModel(models.Model):
     def days_in_review(self):
         return days_in_review(self.status, self.submitted_on, self.approved_on)
 
-    def get_absolute_url(self):
-        return reverse("tracker:model_detail", args=[self.slug])
-
-    def save(self, *args, **kwargs):
-        self.name_zh = normalise_name(self.name_zh)
-        self.name_en = normalise_name(self.name_en)
-        self.filing_number = normalise_name(self.filing_number)
-        if not self.slug:
-            applicant_slug = self.applicant.slug if self.applicant_id else "model"
-            self.slug = unique_slug(
-                AIModel.objects.all(),
-                slug_base(self.name_en, self.name_zh),
-                f"{applicant_slug}-model",
-                exclude_pk=self.pk,
-                max_length=100,
-            )
-        super().save(*args, **kwargs)
-
 
 class StatusChange(models.Model):
     """One step of a submission's history. Append-only: written by tracker.workflow."""
@@ -470,9 +480,7 @@ class StatusChange(models.Model):
     model = models.ForeignKey(
         AIModel, on_delete=models.PROTECT, related_name="history", verbose_name=_("model")
     )
-    from_status = models.CharField(
-        _("from"), max_length=24, choices=Status.choices, blank=True
-    )
+    from_status = models.CharField(_("from"), max_length=24, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=24, choices=Status.choices)
     happened_on = models.DateField(_("happened on"))
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
@@ -502,7 +510,9 @@ class StatusChange(models.Model):
         ]
         indexes = [
             # A model's timeline, and the as-of report's "last step on or before a date".
-            models.Index(fields=["model", "happened_on", "recorded_at"], name="statuschange_model_idx"),
+            models.Index(
+                fields=["model", "happened_on", "recorded_at"], name="statuschange_model_idx"
+            ),
         ]
 
     def __str__(self):

@@ -1,18 +1,277 @@
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from .models import AIModel, Applicant, Batch
+from . import charts, stats
+from .filters import DATE_PARAMS, DEFAULT_SORT, AIModelFilter, checked_query, localised_name
+from .models import (
+    PENDING_STATUSES,
+    AIModel,
+    Applicant,
+    Batch,
+    FilingType,
+    Jurisdiction,
+    Scope,
+    Status,
+)
+
+PER_PAGE = 50
+BATCH_PER_PAGE = 100
+
+MODEL_COLUMNS = (
+    ("name", gettext_lazy("Name")),
+    ("applicant", gettext_lazy("Applicant")),
+    ("jurisdiction", gettext_lazy("Jurisdiction")),
+    ("filing_type", gettext_lazy("Type")),
+    ("status", gettext_lazy("Status")),
+    ("filing_number", gettext_lazy("Filing number")),
+    ("approved_on", gettext_lazy("Approved on")),
+    ("batch", gettext_lazy("Batch")),
+)
+
+
+def _paginate(request, queryset, per_page=PER_PAGE):
+    """The requested page, or None and a sentence when that page does not exist."""
+    paginator = Paginator(queryset, per_page)
+    number = request.GET.get("page") or 1
+    try:
+        return paginator.page(number), ""
+    except InvalidPage:
+        return None, _(
+            "There is no page “%(page)s” in this list: it has %(n)d pages. "
+            "Start again from the first page."
+        ) % {"page": str(number)[:20], "n": paginator.num_pages}
+
+
+def _url(params, **changes):
+    """``params`` (a QueryDict) with ``changes`` applied, as "?…"; None removes a key."""
+    query = params.copy()
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value is not None:
+            query[key] = value
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+def _pagination(params, page):
+    if page is None or page.paginator.num_pages < 2:
+        return None
+    number, last = page.number, page.paginator.num_pages
+    window = [n for n in range(number - 2, number + 3) if 1 <= n <= last]
+    return {
+        "first": _url(params, page=None) if number > 1 else None,
+        "previous": _url(params, page=page.previous_page_number()) if number > 1 else None,
+        "next": _url(params, page=page.next_page_number()) if number < last else None,
+        "last": _url(params, page=last) if number < last else None,
+        "window": [(n, _url(params, page=n), n == number) for n in window],
+        "number": number,
+        "last_number": last,
+    }
+
+
+def _render_list(request, template, context, page, page_problem, params):
+    context |= {
+        "page": page,
+        "page_problem": page_problem,
+        "pagination": _pagination(params, page),
+        "first_page_url": _url(params, page=None),
+    }
+    return render(request, template, context, status=404 if page is None else 200)
+
+
+def _sort_columns(params, columns, current):
+    """Header links that sort by a column, the second click reversing the order."""
+    result = []
+    for key, label in columns:
+        if current == key:
+            direction, target = "ascending", f"-{key}"
+        elif current == f"-{key}":
+            direction, target = "descending", key
+        else:
+            direction, target = "", key
+        result.append(
+            {"label": label, "url": _url(params, sort=target, page=None), "direction": direction}
+        )
+    return result
+
+
+def _active_filters(filterset):
+    """Each applied value with its label and a link to the same listing without it."""
+    chips = []
+    for name, values in filterset.active.items():
+        for value, label in values:
+            params = filterset.data.copy()
+            params.setlist(name, [v for v in params.getlist(name) if v != value])
+            chips.append(
+                {
+                    "param": filterset.filters[name].label,
+                    "label": label,
+                    "remove_url": _url(params, page=None),
+                }
+            )
+    return chips
+
+
+def _form_choices(filterset):
+    selected = {
+        name: {value for value, _label in values} for name, values in filterset.active.items()
+    }
+
+    def options(name, choices):
+        return [(value, label, value in selected.get(name, ())) for value, label in choices]
+
+    sectors = (
+        AIModel.objects.exclude(sector="")
+        .order_by("sector")
+        .values_list("sector", flat=True)
+        .distinct()
+    )
+    return {
+        "statuses": options("status", Status.choices),
+        "filing_types": options("filing_type", FilingType.choices),
+        "scopes": options("scope", Scope.choices),
+        "sectors": options("sector", [(s, s) for s in sectors]),
+        "jurisdictions": options(
+            "jurisdiction", [(j.code, j.name) for j in Jurisdiction.objects.all()]
+        ),
+        "batches": options(
+            "batch",
+            [
+                (b.slug, f"{b.announced_on:%Y-%m-%d} {b.title}")
+                for b in Batch.objects.order_by("-announced_on", "-pk")
+            ],
+        ),
+        "applicants": filterset.active.get("applicant", []),
+    }
+
+
+def model_list(request):
+    filterset = AIModelFilter(request.GET)
+    queryset = filterset.qs
+    page, page_problem = _paginate(request, queryset)
+    params = filterset.data
+    sort = params.get("sort") or DEFAULT_SORT
+    context = {
+        "filterset": filterset,
+        "problems": filterset.problems,
+        "active_filters": _active_filters(filterset),
+        "columns": _sort_columns(params, MODEL_COLUMNS, sort),
+        "sort": params.get("sort", ""),
+        "query": params.get("q", ""),
+        "dates": {name: params.get(name, "") for name in DATE_PARAMS},
+        "export_url": f"{reverse('tracker:models_export')}{_url(params)}".rstrip("?"),
+        **_form_choices(filterset),
+    }
+    return _render_list(request, "tracker/model_list.html", context, page, page_problem, params)
 
 
 def model_detail(request, slug):
-    ai_model = get_object_or_404(AIModel.objects.public(), slug=slug)
-    return render(request, "tracker/model_detail.html", {"ai_model": ai_model})
+    ai_model = get_object_or_404(
+        AIModel.objects.public().select_related("upstream__applicant").defer("internal_notes"),
+        slug=slug,
+    )
+    context = {
+        "ai_model": ai_model,
+        "registrations": ai_model.registrations.for_listing().order_by(*_published_order()),
+        "history": ai_model.history.only(
+            "model_id", "from_status", "to_status", "happened_on", "note"
+        ),
+    }
+    return render(request, "tracker/model_detail.html", context)
+
+
+def _published_order():
+    return [F("approved_on").desc(nulls_last=True), "pk"]
+
+
+def _pending_and_other(applicant):
+    applicant.n_pending = sum(getattr(applicant, f"n_{s}") for s in PENDING_STATUSES)
+    applicant.n_other = applicant.n_models - applicant.n_pending - applicant.n_approved
+
+
+def applicant_list(request):
+    query, problems = checked_query(request.GET.get("q", ""))
+    queryset = Applicant.objects.for_listing().order_by(localised_name().asc(), "pk")
+    if query:
+        queryset = queryset.filter(Q(name_zh__icontains=query) | Q(name_en__icontains=query))
+    page, page_problem = _paginate(request, queryset)
+    if page is not None:
+        for applicant in page.object_list:
+            _pending_and_other(applicant)
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {"query": query, "problems": problems}
+    return _render_list(request, "tracker/applicant_list.html", context, page, page_problem, params)
 
 
 def applicant_detail(request, slug):
-    applicant = get_object_or_404(Applicant, slug=slug)
-    return render(request, "tracker/applicant_detail.html", {"applicant": applicant})
+    applicant = get_object_or_404(
+        Applicant.objects.select_related("jurisdiction", "parent"), slug=slug
+    )
+    models = list(
+        AIModel.objects.for_listing().filter(applicant=applicant).order_by(*_published_order())
+    )
+    counts = {value: 0 for value in Status.values}
+    for ai_model in models:
+        counts[ai_model.status] += 1
+    context = {
+        "applicant": applicant,
+        "models": models,
+        "status_counts": [(Status(value).label, n) for value, n in counts.items() if n],
+        "subsidiaries": applicant.subsidiaries.order_by(localised_name().asc(), "pk"),
+    }
+    return render(request, "tracker/applicant_detail.html", context)
+
+
+def batch_list(request):
+    page, page_problem = _paginate(request, Batch.objects.for_listing())
+    params = request.GET.copy()
+    params.pop("page", None)
+    return _render_list(request, "tracker/batch_list.html", {}, page, page_problem, params)
 
 
 def batch_detail(request, slug):
-    batch = get_object_or_404(Batch, slug=slug)
-    return render(request, "tracker/batch_detail.html", {"batch": batch})
+    batch = get_object_or_404(Batch.objects.for_listing(), slug=slug)
+    models = (
+        AIModel.objects.for_listing()
+        .filter(batch=batch)
+        .order_by(F("seq_no").asc(nulls_last=True), "pk")
+    )
+    page, page_problem = _paginate(request, models, BATCH_PER_PAGE)
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {"batch": batch, "models_url": f"{reverse('tracker:model_list')}?batch={batch.slug}"}
+    return _render_list(request, "tracker/batch_detail.html", context, page, page_problem, params)
+
+
+LATEST_BATCHES = 5
+
+
+def overview(request):
+    summary = stats.status_summary()
+    timeline = stats.batch_timeline()
+    context = {
+        "summary": summary,
+        "median_wait": stats.median_wait(summary.backlog_dated),
+        "timeline": timeline,
+        "latest_batches": timeline[::-1][:LATEST_BATCHES],
+        "chart": charts.cumulative_chart(timeline),
+    }
+    return render(request, "tracker/overview.html", context)
+
+
+def backlog(request):
+    summary = stats.status_summary()
+    page, page_problem = _paginate(request, AIModel.objects.backlog())
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "summary": summary,
+        "median_wait": stats.median_wait(summary.backlog_dated),
+        "undated": summary.backlog - summary.backlog_dated,
+    }
+    return _render_list(request, "tracker/backlog.html", context, page, page_problem, params)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import AIModel, FilingType, Status, StatusChange
+from .text import normalise_name
 
 S = Status
 
@@ -43,6 +44,10 @@ class TransitionError(Exception):
     """A status change the workflow refuses; the message is meant for a person."""
 
 
+class StaleRecordError(TransitionError):
+    """The record changed since it was read; reloading it and trying again may succeed."""
+
+
 def _label(status):
     return str(Status(status).label) if status in Status.values else repr(status)
 
@@ -54,11 +59,7 @@ def _refusal(ai_model, to):
     registration = ai_model.filing_type == FilingType.REGISTRATION
     if registration and to == S.NATIONAL_REVIEW:
         return _("A registration is reviewed by the provincial office only, never nationally.")
-    if (
-        not registration
-        and ai_model.status == S.PROVINCIAL_REVIEW
-        and to == S.APPROVED
-    ):
+    if not registration and ai_model.status == S.PROVINCIAL_REVIEW and to == S.APPROVED:
         return _("A filing must pass national review before it is approved.")
     if to not in TRANSITIONS[Status(ai_model.status)]:
         return _("A submission cannot go from “%(from)s” to “%(to)s”.") % {
@@ -90,13 +91,22 @@ def _check_date(ai_model, to, on):
 
 
 def _check_filing_number(ai_model, filing_number):
-    holder = (
-        AIModel.objects.filter(filing_number=filing_number).exclude(pk=ai_model.pk).first()
-    )
+    holder = AIModel.objects.filter(filing_number=filing_number).exclude(pk=ai_model.pk).first()
     if holder is not None:
         raise TransitionError(
             _("The filing number %(number)s already belongs to %(model)s.")
             % {"number": filing_number, "model": holder}
+        )
+
+
+def _check_upstream(ai_model):
+    if ai_model.upstream_id is None:
+        raise TransitionError(
+            _("A registration can only be approved once the filed model it calls is entered.")
+        )
+    if not AIModel.objects.filter(pk=ai_model.upstream_id, status=S.APPROVED).exists():
+        raise TransitionError(
+            _("A registration can only be approved once the model it calls is approved.")
         )
 
 
@@ -119,40 +129,33 @@ def transition(ai_model, to, *, by, on=None, note="", batch=None, filing_number=
         changes["approved_on"] = on
     if batch is not None:
         changes["batch"] = batch
+    filing_number = normalise_name(filing_number)
     if filing_number:
-        filing_number = filing_number.strip()
         changes["filing_number"] = filing_number
 
     with transaction.atomic():
         _check_date(ai_model, to, on)
         if filing_number:
             _check_filing_number(ai_model, filing_number)
-        if (
-            to == S.APPROVED
-            and ai_model.filing_type == FilingType.REGISTRATION
-            and not AIModel.objects.filter(
-                pk=ai_model.upstream_id, status=S.APPROVED
-            ).exists()
-        ):
-            raise TransitionError(
-                _("A registration can only be approved once the model it calls is approved.")
-            )
+        if to == S.APPROVED and ai_model.filing_type == FilingType.REGISTRATION:
+            _check_upstream(ai_model)
         try:
             with transaction.atomic():
-                # Conditional on the status that was read: if another change landed first,
-                # no row matches and this one is refused instead of overwriting it.
-                updated = AIModel.objects.filter(pk=ai_model.pk, status=from_status).update(
-                    **changes
-                )
+                # Conditional on the status and version that were read: if another change
+                # landed first (even one that came back to the same status), no row matches
+                # and this one is refused instead of overwriting it.
+                updated = AIModel.objects.filter(
+                    pk=ai_model.pk, status=from_status, version=ai_model.version
+                ).update(**changes)
         except IntegrityError as exc:
             raise TransitionError(
                 _("The database refused this change: %(error)s") % {"error": exc}
             ) from exc
         if not updated:
-            raise TransitionError(
+            raise StaleRecordError(
                 _(
-                    "%(model)s changed while you were working on it (it is no longer "
-                    "“%(status)s”). Reload it and try again."
+                    "%(model)s changed since it was read (it was “%(status)s”). "
+                    "Reload it and try again."
                 )
                 % {"model": ai_model, "status": _label(from_status)}
             )
@@ -190,10 +193,23 @@ def enter(ai_model, *, by, status=S.SUBMITTED, on=None, note=""):
         )
     on = on or (ai_model.approved_on if status == S.APPROVED else ai_model.submitted_on)
     on = on or timezone.localdate()
-    with transaction.atomic():
-        ai_model.status = status
-        ai_model.save()
-        return StatusChange.objects.create(
-            model=ai_model, from_status="", to_status=status, happened_on=on, recorded_by=by,
-            note=note,
-        )
+    if on > timezone.localdate():
+        raise TransitionError(_("The date %(date)s is in the future.") % {"date": on})
+    ai_model.status = status
+    try:
+        with transaction.atomic():
+            ai_model.save()
+            return StatusChange.objects.create(
+                model=ai_model,
+                from_status="",
+                to_status=status,
+                happened_on=on,
+                recorded_by=by,
+                note=note,
+            )
+    except IntegrityError as exc:
+        # The row was rolled back, so the instance must not look saved.
+        ai_model.pk = None
+        raise TransitionError(
+            _("The database refused this record: %(error)s") % {"error": exc}
+        ) from exc

@@ -1,0 +1,274 @@
+"""The public site in a real browser: Debian's Chromium driven by Playwright.
+
+Run alone with ``pytest -m browser``. Browser downloads are impossible here, so the tests
+use /usr/bin/chromium (installed by apt) and skip when it is missing.
+"""
+
+import datetime
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import (
+    AIModelFactory,
+    ApplicantFactory,
+    ApprovedModelFactory,
+    BatchFactory,
+    jurisdiction,
+)
+from tracker.models import FilingType, Jurisdiction, Status
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed"),
+    # The live server reads what the test writes, so the data must be committed.
+    pytest.mark.django_db(transaction=True),
+]
+
+# Collects CSP violations from the moment a document starts, before any of its own code.
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI}`);
+});
+"""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_orm_beside_playwright():
+    """Playwright's sync API keeps an event loop in the main thread for the whole session,
+    and Django refuses ORM calls while a loop runs there. The tests are plain synchronous
+    code, so the check is lifted once a browser test starts (and for the rest of the run,
+    since the browser lives until the session ends)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+def restore_jurisdictions():
+    """The jurisdictions come from a data migration, and each committed test ends by
+    emptying every table. ``serialized_rollback`` cannot bring them back here: once
+    Playwright runs, the test sees another database connection object than the one that
+    holds the serialized copy."""
+    reference = importlib.import_module("tracker.migrations.0002_jurisdictions_and_groups")
+    for order, (code, name_zh, name_en, token) in enumerate(reference.JURISDICTIONS):
+        Jurisdiction.objects.get_or_create(
+            code=code,
+            defaults={
+                "name_zh": name_zh,
+                "name_en": name_en,
+                "filing_token": token,
+                "sort_order": order,
+            },
+        )
+
+
+@pytest.fixture
+def register():
+    """A small register: approvals in two jurisdictions, a registration, a backlog."""
+    restore_jurisdictions()
+    batch = BatchFactory(
+        title_en="First published list",
+        title_zh="第一批公布名单",
+        announced_on=datetime.date(2024, 4, 2),
+        reported_total=117,
+    )
+    baidu = ApplicantFactory(name_en="Baidu", name_zh="北京百度网讯科技有限公司")
+    minimax = ApplicantFactory(
+        name_en="MiniMax", name_zh="上海稀宇科技有限公司", jurisdiction=jurisdiction("SH")
+    )
+    ernie = ApprovedModelFactory(
+        name_en="ERNIE Bot",
+        name_zh="文心一言",
+        applicant=baidu,
+        batch=batch,
+        submitted_on=None,
+        approved_on=datetime.date(2023, 8, 31),
+        filing_number="Beijing-WenXinYiYan-20230821",
+    )
+    ApprovedModelFactory(
+        name_en="Glow",
+        name_zh="星野",
+        applicant=minimax,
+        batch=batch,
+        submitted_on=None,
+        approved_on=datetime.date(2024, 1, 17),
+    )
+    ApprovedModelFactory(
+        name_en="ERNIE helper",
+        name_zh="文心助手",
+        applicant=baidu,
+        batch=batch,
+        filing_type=FilingType.REGISTRATION,
+        upstream=ernie,
+        submitted_on=None,
+    )
+    AIModelFactory(name_en="Waiting model", name_zh="等待模型", status=Status.NATIONAL_REVIEW)
+    return {"ernie": ernie, "batch": batch, "baidu": baidu}
+
+
+@pytest.fixture
+def watched_page(page):
+    """A page that records console errors, uncaught exceptions, CSP violations and
+    failed requests, so a test can insist there were none."""
+    page.problems = []
+    page.add_init_script(CSP_LISTENER)
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and page.problems.append(f"console: {message.text} ({message.location.get('url')})")
+        ),
+    )
+    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
+    page.on(
+        "response",
+        lambda response: (
+            response.status >= 400
+            and page.problems.append(f"HTTP {response.status}: {response.url}")
+        ),
+    )
+    return page
+
+
+def visit(page, url):
+    response = page.goto(url)
+    assert response.status == 200, url
+    # Requests the browser makes by itself (such as an icon) finish only after "load".
+    page.wait_for_load_state("networkidle")
+    violations = page.evaluate("window.__cspViolations")
+    page.problems.extend(f"CSP: {v}" for v in violations)
+
+
+def test_searching_and_filtering_models_with_the_form(live_server, register, watched_page):
+    page = watched_page
+    visit(page, f"{live_server.url}/models/")
+
+    page.get_by_label("Search").first.fill("文心")
+    page.get_by_role("button", name="Apply").click()
+
+    expect(page).to_have_url(re.compile(r"q=%E6%96%87%E5%BF%83"))
+    table = page.locator("table.listing")
+    expect(table.get_by_role("link", name="ERNIE Bot", exact=True)).to_be_visible()
+    expect(table.get_by_role("link", name="ERNIE helper")).to_be_visible()
+    expect(table.get_by_role("link", name="Glow")).to_have_count(0)
+
+    page.locator("details.filter-more summary").click()
+    page.get_by_role("checkbox", name="Registration").check()
+    page.get_by_role("button", name="Apply").click()
+
+    expect(page).to_have_url(re.compile(r"filing_type=registration"))
+    expect(table.get_by_role("link", name="ERNIE helper")).to_be_visible()
+    expect(table.get_by_role("link", name="ERNIE Bot", exact=True)).to_have_count(0)
+    assert page.problems == []
+
+
+def test_removing_an_active_filter_widens_the_listing(live_server, register, watched_page):
+    page = watched_page
+    visit(page, f"{live_server.url}/models/?jurisdiction=SH")
+    table = page.locator("table.listing")
+    expect(table.get_by_role("link", name="Glow")).to_be_visible()
+    expect(table.get_by_role("link", name="ERNIE Bot", exact=True)).to_have_count(0)
+
+    page.locator(".active-filters a.chip").first.click()
+
+    expect(table.get_by_role("link", name="ERNIE Bot", exact=True)).to_be_visible()
+    assert page.problems == []
+
+
+def test_opening_a_model_page_from_the_listing(live_server, register, watched_page):
+    page = watched_page
+    visit(page, f"{live_server.url}/models/")
+
+    page.locator("table.listing").get_by_role("link", name="ERNIE Bot", exact=True).click()
+
+    expect(page).to_have_url(f"{live_server.url}{register['ernie'].get_absolute_url()}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("ERNIE Bot")
+    expect(page.get_by_text("Beijing-WenXinYiYan-20230821")).to_be_visible()
+    assert page.problems == []
+
+
+def test_switching_to_chinese_and_back(live_server, register, watched_page):
+    page = watched_page
+    visit(page, f"{live_server.url}/backlog/")
+
+    page.locator("#lang-select").select_option("zh-hans")
+    page.locator(".lang-switch button").click()
+
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    expect(page.get_by_role("heading", level=1)).to_have_text("待审积压")
+    expect(page).to_have_url(f"{live_server.url}/backlog/")
+
+    page.locator("#lang-select").select_option("en")
+    page.locator(".lang-switch button").click()
+
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Backlog")
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_no_page_logs_an_error_or_breaks_the_content_security_policy(
+    live_server, register, watched_page, language
+):
+    page = watched_page
+    page.set_extra_http_headers({"Accept-Language": language})
+    paths = [
+        "/",
+        "/models/",
+        "/models/?status=approved&sort=-approved_on",
+        register["ernie"].get_absolute_url(),
+        "/applicants/",
+        register["baidu"].get_absolute_url(),
+        "/batches/",
+        register["batch"].get_absolute_url(),
+        "/backlog/",
+        "/reports/",
+    ]
+
+    for path in paths:
+        visit(page, f"{live_server.url}{path}")
+
+    assert page.problems == []
+
+
+def test_the_overview_chart_and_its_table_show(live_server, register, watched_page):
+    page = watched_page
+    visit(page, f"{live_server.url}/")
+
+    chart = page.get_by_role("img", name=re.compile("Cumulative approvals per batch"))
+    expect(chart).to_be_visible()
+    page.get_by_text("The chart's numbers as a table").click()
+    expect(page.locator(".chart-data table")).to_contain_text("117")
+    assert page.problems == []
+
+
+def test_the_overview_fits_a_phone_screen(live_server, register, watched_page):
+    page = watched_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    visit(page, f"{live_server.url}/")
+
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    assert page.problems == []

@@ -1,0 +1,362 @@
+import csv
+import datetime
+import io
+import tracemalloc
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+from tests.factories import (
+    AIModelFactory,
+    ApplicantFactory,
+    ApprovedModelFactory,
+    BatchFactory,
+    jurisdiction,
+)
+from tracker.exports import (
+    APPLICANT_HEADER,
+    BACKLOG_HEADER,
+    MODEL_HEADER,
+    PUBLISHED_HEADER,
+    cell,
+    csv_chunks,
+)
+from tracker.models import AIModel, Status
+
+BOM = "\ufeff".encode()
+
+
+def content(response):
+    assert isinstance(response, StreamingHttpResponse)
+    return b"".join(response.streaming_content)
+
+
+def parse(data):
+    assert data.startswith(BOM)
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def get_csv(client, url, **params):
+    response = client.get(url, params)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    return response, parse(content(response))
+
+
+def test_models_export_has_the_design_columns_in_order_and_a_dated_file_name(client, db):
+    ApprovedModelFactory(name_zh="文心一言", name_en="ERNIE Bot")
+
+    response, rows = get_csv(client, "/models/export.csv")
+
+    assert rows[0] == MODEL_HEADER
+    assert MODEL_HEADER[:5] == [
+        "filing_number",
+        "name_zh",
+        "name_en",
+        "applicant_zh",
+        "applicant_en",
+    ]
+    assert MODEL_HEADER[5:10] == ["jurisdiction", "filing_type", "scope", "sector", "status"]
+    assert MODEL_HEADER[10:] == ["submitted_on", "approved_on", "batch", "days_in_review", "url"]
+    today = timezone.localdate().isoformat()
+    assert response["Content-Disposition"] == f'attachment; filename="models-{today}.csv"'
+
+
+def test_models_export_row_holds_iso_dates_empty_unknowns_and_an_absolute_url(client, db):
+    batch = BatchFactory(slug="2024-04")
+    model = ApprovedModelFactory(
+        name_zh="文心一言",
+        name_en="",
+        applicant=ApplicantFactory(name_zh="北京百度网讯科技有限公司", name_en=""),
+        filing_number="Beijing-WenXinYiYan-20230821",
+        submitted_on=datetime.date(2024, 1, 10),
+        approved_on=datetime.date(2024, 3, 1),
+        batch=batch,
+        sector="",
+    )
+
+    _response, rows = get_csv(client, "/models/export.csv")
+
+    assert rows[1] == [
+        "Beijing-WenXinYiYan-20230821",
+        "文心一言",
+        "",
+        "北京百度网讯科技有限公司",
+        "",
+        "BJ",
+        "filing",
+        "general",
+        "",
+        "approved",
+        "2024-01-10",
+        "2024-03-01",
+        "2024-04",
+        "51",
+        f"http://testserver/models/{model.slug}/",
+    ]
+
+
+def test_models_export_uses_the_listing_filters_and_ignores_bad_values(client, db):
+    approved = ApprovedModelFactory()
+    AIModelFactory()
+
+    _response, rows = get_csv(client, "/models/export.csv", status="approved")
+    assert [row[1] for row in rows[1:]] == [approved.name_zh]
+
+    _response, rows = get_csv(
+        client,
+        "/models/export.csv",
+        status="nonsense",
+        submitted_after="not-a-date",
+        jurisdiction="\x00",
+        sort="--x",
+    )
+    assert len(rows) == 3
+
+
+def test_models_export_reads_the_rows_in_one_query(client, db, django_assert_num_queries):
+    ApprovedModelFactory.create_batch(3)
+    AIModelFactory.create_batch(2)
+
+    # 1: the models with their applicant, jurisdiction and batch, in one values query.
+    with django_assert_num_queries(1):
+        rows = parse(content(client.get("/models/export.csv")))
+    assert len(rows) == 6
+
+
+def test_text_that_looks_like_a_formula_is_guarded_and_numbers_stay_numbers(client, db):
+    ApprovedModelFactory(
+        name_zh="=1+1",
+        name_en="@SUM(A1)",
+        sector="-2+3",
+        submitted_on=datetime.date(2024, 1, 10),
+        approved_on=datetime.date(2024, 3, 1),
+    )
+
+    _response, rows = get_csv(client, "/models/export.csv")
+
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["name_zh"] == "'=1+1"
+    assert row["name_en"] == "'@SUM(A1)"
+    assert row["sector"] == "'-2+3"
+    assert row["days_in_review"] == "51"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+86 10", "'+86 10"),
+        ("-x", "'-x"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=1", "a=1"),
+        (-5, -5),
+        (3.5, 3.5),
+        (0, 0),
+        (None, ""),
+        (datetime.date(2024, 5, 1), "2024-05-01"),
+    ],
+)
+def test_a_cell_is_guarded_only_when_it_is_text(value, expected):
+    assert cell(value) == expected
+
+
+def test_the_writer_writes_a_bom_once_and_the_header_first():
+    data = b"".join(csv_chunks(["a", "b"], [(1, "x")] * 1200, chunk_rows=500))
+
+    assert data.count(BOM) == 1
+    assert parse(data)[0] == ["a", "b"]
+    assert len(parse(data)) == 1201
+
+
+def test_chinese_text_round_trips_through_an_export(client, db):
+    names = ["书生·浦语", "面壁露卡 LUCA", "美团大模型「通慧」", "𠮷野家大模型"]
+    for name in names:
+        ApprovedModelFactory(name_zh=name, applicant=ApplicantFactory(name_zh=f"{name}有限公司"))
+
+    _response, rows = get_csv(client, "/models/export.csv", sort="name")
+
+    exported = {row[1] for row in rows[1:]}
+    assert exported == set(names)
+    assert {row[3] for row in rows[1:]} == {f"{name}有限公司" for name in names}
+
+
+def test_applicants_export_has_one_row_per_applicant_with_counts(client, db):
+    applicant = ApplicantFactory(name_zh="北京智谱华章科技有限公司", name_en="Zhipu AI")
+    ApprovedModelFactory(applicant=applicant)
+    AIModelFactory(applicant=applicant)
+
+    response, rows = get_csv(client, "/applicants/export.csv")
+
+    assert rows[0] == APPLICANT_HEADER
+    assert response["Content-Disposition"].startswith('attachment; filename="applicants-')
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["name_zh"] == "北京智谱华章科技有限公司"
+    assert row["models"] == "2"
+    assert row["approved"] == "1"
+    assert row["submitted"] == "1"
+    assert row["url"] == f"http://testserver/applicants/{applicant.slug}/"
+
+
+def test_backlog_export_lists_pending_models_longest_waiting_first(client, db):
+    today = timezone.localdate()
+    recent = AIModelFactory(submitted_on=today - datetime.timedelta(days=3))
+    oldest = AIModelFactory(
+        submitted_on=today - datetime.timedelta(days=200), status=Status.NATIONAL_REVIEW
+    )
+    ApprovedModelFactory()
+
+    _response, rows = get_csv(client, "/backlog/export.csv")
+
+    assert rows[0] == BACKLOG_HEADER
+    assert [row[0] for row in rows[1:]] == [oldest.name_zh, recent.name_zh]
+    assert rows[1][BACKLOG_HEADER.index("days_waiting")] == "200"
+    assert rows[1][BACKLOG_HEADER.index("status")] == "national_review"
+
+
+def test_batch_export_uses_the_published_six_column_layout(client, db):
+    batch = BatchFactory(slug="2024-04")
+    ApprovedModelFactory(
+        batch=batch,
+        seq_no=2,
+        name_zh="智谱清言",
+        applicant=ApplicantFactory(
+            name_zh="北京智谱华章科技有限公司", jurisdiction=jurisdiction("BJ")
+        ),
+        filing_number="Beijing-ChatGLM-20230821",
+        submitted_on=None,
+        approved_on=datetime.date(2023, 8, 31),
+    )
+    ApprovedModelFactory(batch=batch, seq_no=1, name_zh="文心一言")
+    ApprovedModelFactory(seq_no=3)
+
+    response, rows = get_csv(client, "/batches/2024-04/export.csv")
+
+    assert (
+        rows[0]
+        == PUBLISHED_HEADER
+        == ["序号", "属地", "模型名称", "备案单位", "备案号", "备案时间"]
+    )
+    assert [row[2] for row in rows[1:]] == ["文心一言", "智谱清言"]
+    assert rows[2] == [
+        "2",
+        "北京",
+        "智谱清言",
+        "北京智谱华章科技有限公司",
+        "Beijing-ChatGLM-20230821",
+        "2023-08-31",
+    ]
+    assert 'filename="batch-2024-04-' in response["Content-Disposition"]
+
+
+def test_export_of_an_unknown_batch_is_not_found(client, db):
+    assert client.get("/batches/no-such-batch/export.csv").status_code == 404
+
+
+def _bulk_models(n):
+    applicant = ApplicantFactory()
+    batch = BatchFactory()
+    AIModel.objects.bulk_create(
+        AIModel(
+            name_zh=f"大模型{i}",
+            name_en=f"Model {i}",
+            slug=f"model-{i}",
+            applicant=applicant,
+            status=Status.APPROVED,
+            approved_on=datetime.date(2024, 3, 1),
+            submitted_on=datetime.date(2024, 1, 1),
+            filing_number=f"Beijing-Model{i}-202403010001",
+            batch=batch,
+            seq_no=i,
+        )
+        for i in range(n)
+    )
+
+
+def _streamed_peak(client):
+    """Peak memory while streaming /models/export.csv, holding one chunk at a time."""
+    tracemalloc.start()
+    try:
+        response = client.get("/models/export.csv")
+        assert isinstance(response, StreamingHttpResponse)
+        size = rows = 0
+        for chunk in response.streaming_content:
+            size += len(chunk)
+            rows += chunk.count(b"\r\n")
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, rows, size
+
+
+def test_a_ten_thousand_row_export_streams_in_constant_memory(client, db):
+    # Enough rows that both runs reach the steady state: the rows of two database chunks
+    # (2,000 each) at most, the one being written and the one being fetched.
+    _bulk_models(5_000)
+    _streamed_peak(client)
+    small_peak, small_rows, small_size = _streamed_peak(client)
+    assert small_rows == 5_001
+
+    AIModel.objects.all().delete()
+    _bulk_models(10_000)
+    peak, rows, size = _streamed_peak(client)
+
+    assert rows == 10_001
+    assert size > 1.9 * small_size
+    # Twice the rows, the same memory: the rows are never all held.
+    assert peak < small_peak * 1.15
+
+
+def test_export_command_writes_the_same_bytes_as_the_urls(client, db, tmp_path):
+    batch = BatchFactory(slug="2024-04")
+    ApprovedModelFactory.create_batch(3, batch=batch)
+    AIModelFactory.create_batch(2)
+    cases = [
+        (
+            ["models", "status=approved", "sort=name"],
+            "/models/export.csv?status=approved&sort=name",
+        ),
+        (["applicants"], "/applicants/export.csv"),
+        (["backlog"], "/backlog/export.csv"),
+        (["batch", "2024-04"], "/batches/2024-04/export.csv"),
+    ]
+    for args, url in cases:
+        output = tmp_path / "out.csv"
+        call_command("export_csv", *args, output=str(output), base_url="http://testserver/")
+        assert output.read_bytes() == content(client.get(url)), url
+
+
+def test_export_command_refuses_an_unknown_batch_and_a_malformed_filter(db):
+    with pytest.raises(CommandError, match="No batch"):
+        call_command("export_csv", "batch", "nope")
+    with pytest.raises(CommandError, match="key=value"):
+        call_command("export_csv", "models", "status")
+
+
+def test_the_admin_action_exports_the_selected_models_with_the_same_code(client, editor):
+    chosen = ApprovedModelFactory(name_zh="选中的模型")
+    ApprovedModelFactory(name_zh="没选的模型")
+    client.force_login(editor)
+
+    response = client.post(
+        "/admin/tracker/aimodel/",
+        {"action": "export_selected", "_selected_action": [chosen.pk]},
+    )
+
+    rows = parse(content(response))
+    assert rows[0] == MODEL_HEADER
+    assert [row[1] for row in rows[1:]] == ["选中的模型"]
+    assert rows[1][-1] == f"http://testserver/models/{chosen.slug}/"
+
+
+def test_the_admin_model_list_links_to_the_import_page(client, editor):
+    client.force_login(editor)
+
+    page = client.get("/admin/tracker/aimodel/").content.decode()
+
+    assert 'href="/admin/tracker/import/"' in page

@@ -1,0 +1,490 @@
+import csv
+import datetime
+import io
+import shutil
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import (
+    AIModelFactory,
+    ApplicantFactory,
+    ApprovedModelFactory,
+    BatchFactory,
+    UserFactory,
+)
+from tracker.importer import ImportFileError, import_list
+from tracker.models import AIModel, Applicant, FilingType, Status, StatusChange
+
+DATA = Path(__file__).parent / "data"
+SAMPLE = DATA / "published_sample.csv"
+HEADER = "序号,属地,模型名称,备案单位,备案号,备案时间"
+
+
+def csv_bytes(*lines, header=HEADER, encoding="utf-8"):
+    return "\n".join([header, *lines]).encode(encoding)
+
+
+def snapshot():
+    """Everything an import may write, to compare before and after."""
+    return (
+        list(AIModel.objects.order_by("pk").values()),
+        list(Applicant.objects.order_by("pk").values()),
+        list(StatusChange.objects.order_by("pk").values()),
+    )
+
+
+@pytest.fixture
+def batch(db):
+    return BatchFactory(slug="2024-04", announced_on=datetime.date(2024, 4, 2))
+
+
+def test_the_published_sample_becomes_approved_models_in_the_batch(batch):
+    result = import_list(SAMPLE.read_bytes(), batch=batch)
+
+    assert result.written
+    assert result.created_models == 22
+    assert AIModel.objects.filter(batch=batch, status=Status.APPROVED).count() == 22
+    ernie = AIModel.objects.get(filing_number="Beijing-WenXinYiYan-20230821")
+    assert (ernie.name_zh, ernie.seq_no, ernie.approved_on) == (
+        "文心一言",
+        1,
+        datetime.date(2023, 8, 31),
+    )
+    assert ernie.applicant.name_zh == "北京百度网讯科技有限公司"
+    assert ernie.applicant.jurisdiction.code == "BJ"
+    assert ernie.filing_type == FilingType.FILING
+    assert ernie.slug
+
+
+def test_every_imported_model_gets_the_first_step_of_its_history(batch, editor):
+    import_list(SAMPLE.read_bytes(), batch=batch, by=editor)
+
+    steps = StatusChange.objects.all()
+    assert steps.count() == AIModel.objects.count() == 22
+    step = steps.get(model__filing_number="Beijing-DeepseekChat-202404280016")
+    assert (step.from_status, step.to_status, step.happened_on, step.recorded_by) == (
+        "",
+        Status.APPROVED,
+        datetime.date(2024, 5, 13),
+        editor,
+    )
+
+
+def test_jurisdictions_resolve_by_name_code_or_filing_number_token(batch):
+    data = csv_bytes(
+        "1,,通义千问大模型,阿里巴巴达摩院,ZheJiang-TongYiQianWen-20230901,2023-09-12",
+        "2,国资委,九天,中国移动通信有限公司,ZhongYangQiYe-JiuTian-20240123,2024-02-07",
+        "3,sh,日日新,上海商汤智能科技有限公司,,2023-08-31",
+        "4,内蒙古自治区,某模型,内蒙古某科技有限公司,,2024-01-01",
+        "5,,星火认知大模型,科大讯飞股份有限公司,,2023-09-04",
+    )
+
+    import_list(data, batch=batch)
+
+    codes = dict(AIModel.objects.values_list("name_zh", "applicant__jurisdiction__code"))
+    assert codes == {
+        "通义千问大模型": "ZJ",
+        "九天": "SASAC",
+        "日日新": "SH",
+        "某模型": "NM",
+        "星火认知大模型": None,
+    }
+
+
+def test_applicant_names_are_normalised_so_a_company_is_never_created_twice(batch):
+    existing = ApplicantFactory(name_zh="北京百度网讯科技有限公司", name_en="Baidu")
+    data = csv_bytes(
+        "1,北京,文心一言,\u3000北京百度网讯科技有限公司 ,,2023-08-31",
+        "2,北京,文心一格,北京百度网讯科技有限公司,,2023-08-31",
+        "3,北京,ＡＢＣ大模型,北京　智谱华章科技有限公司,,2023-08-31",
+        "4,北京,智谱清言,北京 智谱华章科技有限公司,,2023-08-31",
+    )
+
+    result = import_list(data, batch=batch)
+
+    assert result.created_applicants == 1
+    assert existing.models.count() == 2
+    zhipu = Applicant.objects.get(name_zh="北京 智谱华章科技有限公司")
+    assert sorted(zhipu.models.values_list("name_zh", flat=True)) == ["ABC大模型", "智谱清言"]
+
+
+def test_english_headers_and_a_title_row_above_them_are_accepted(batch):
+    data = csv_bytes(
+        "seq_no,jurisdiction,model_name,applicant,filing_number,filing_date",
+        "1,Beijing,Moonshot,北京月之暗面科技有限公司,Beijing-MoonShot-20231016,2023/11/3",
+        header="生成式人工智能服务已备案信息,,,,,",
+    )
+
+    import_list(data, batch=batch)
+
+    model = AIModel.objects.get()
+    assert (model.name_en, model.name_zh) == ("Moonshot", "")
+    assert model.approved_on == datetime.date(2023, 11, 3)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2023-08-31", "2023/8/31", "2023.08.31", "2023年8月31日", "20230831", "2023-08-31 00:00:00"],
+)
+def test_filing_dates_in_the_usual_spellings_are_read(batch, value):
+    import_list(csv_bytes(f"1,北京,文心一言,北京百度网讯科技有限公司,,{value}"), batch=batch)
+
+    assert AIModel.objects.get().approved_on == datetime.date(2023, 8, 31)
+
+
+def test_importing_the_same_file_twice_changes_nothing(batch):
+    import_list(SAMPLE.read_bytes(), batch=batch)
+    before = snapshot()
+
+    result = import_list(SAMPLE.read_bytes(), batch=batch)
+
+    assert result.written
+    assert (result.created_models, len(result.unchanged)) == (0, 22)
+    assert snapshot() == before
+
+
+def test_a_batch_export_reimports_into_an_empty_database_with_identical_rows(batch, client):
+    data = csv_bytes(
+        "1,北京,文心一言,北京百度网讯科技有限公司,Beijing-WenXinYiYan-20230821,2023-08-31",
+        "2,上海,abab,上海稀宇科技有限公司,,2023-08-31",
+        "3,,=1+1 大模型,@某某有限公司,,2023-09-04",
+        "4,国资委,小可大模型,中国电科集团,,2024-12-16",
+        '5,江苏,"智慧助手（小艺）",华为软件技术有限公司,,2023-09-27',
+    )
+    import_list(data, batch=batch)
+    columns = (
+        "seq_no",
+        "name_zh",
+        "name_en",
+        "applicant__name_zh",
+        "applicant__name_en",
+        "applicant__jurisdiction__code",
+        "filing_number",
+        "approved_on",
+        "status",
+        "batch__slug",
+    )
+    before = list(AIModel.objects.order_by("seq_no").values_list(*columns))
+    exported = b"".join(client.get("/batches/2024-04/export.csv").streaming_content)
+
+    StatusChange.objects.all().delete()
+    AIModel.objects.all().delete()
+    Applicant.objects.all().delete()
+    result = import_list(exported, batch=batch)
+
+    assert result.created_models == 5
+    assert list(AIModel.objects.order_by("seq_no").values_list(*columns)) == before
+    assert before[2][1] == "=1+1 大模型"
+
+
+def test_xlsx_with_date_and_number_cells_is_imported(batch, tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.split(","))
+    sheet.append(
+        [
+            1,
+            "北京",
+            "文心一言",
+            "北京百度网讯科技有限公司",
+            "Beijing-WenXinYiYan-20230821",
+            datetime.datetime(2023, 8, 31),
+        ]
+    )
+    sheet.append([2.0, "上海", "日日新", "上海商汤智能科技有限公司", None, "2023-08-31"])
+    path = tmp_path / "list.xlsx"
+    workbook.save(path)
+
+    call_command("import_filings", str(path), batch="2024-04", stdout=io.StringIO())
+
+    rows = AIModel.objects.order_by("seq_no").values_list("seq_no", "name_zh", "approved_on")
+    assert list(rows) == [
+        (1, "文心一言", datetime.date(2023, 8, 31)),
+        (2, "日日新", datetime.date(2023, 8, 31)),
+    ]
+
+
+def test_a_gb18030_csv_is_detected_and_imported(batch):
+    data = SAMPLE.read_text(encoding="utf-8-sig").encode("gb18030")
+
+    result = import_list(data, batch=batch)
+
+    assert result.created_models == 22
+    assert AIModel.objects.filter(name_zh="书生·浦语").exists()
+
+
+def test_registrations_are_imported_as_registrations(batch):
+    import_list(
+        csv_bytes("1,北京,某应用,北京某科技有限公司,Beijing-App-202401010001,2024-01-05"),
+        batch=batch,
+        filing_type=FilingType.REGISTRATION,
+    )
+
+    assert AIModel.objects.get().filing_type == FilingType.REGISTRATION
+
+
+GOOD_ROW = "1,北京,文心一言,北京百度网讯科技有限公司,Beijing-WenXinYiYan-20230821,2023-08-31"
+BAD_FILES = {
+    "empty file": (b"", "empty"),
+    "only white space": (b" \n\n ", "empty"),
+    "wrong headers": (b"name,company,date\nx,y,2023-08-31\n", "No header row"),
+    "missing header": (
+        "序号,属地,模型名称,备案单位,备案时间\n1,北京,x,y,2023-08-31".encode(),
+        "Row 1: the header lacks the columns 备案号",
+    ),
+    "header but no rows": (HEADER.encode(), "no rows"),
+    "binary file renamed .csv": (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
+        "binary",
+    ),
+    "old excel workbook": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, ".xls"),
+    "broken zip": (b"PK\x03\x04garbage", "XLSX"),
+    "a 10 MB cell": (
+        csv_bytes(GOOD_ROW, "2,北京," + "x" * (10 * 1024 * 1024) + ",某公司,,2023-08-31"),
+        "Row 3: a cell is longer than",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_an_unreadable_file_is_refused_with_a_clear_message_and_nothing_changes(batch, name):
+    data, message = BAD_FILES[name]
+    ApprovedModelFactory()
+    before = snapshot()
+
+    with pytest.raises(ImportFileError, match=message):
+        import_list(data, batch=batch)
+
+    assert snapshot() == before
+
+
+BAD_ROWS = {
+    "unparsable date": (
+        "2,北京,智谱清言,北京智谱华章科技有限公司,,31/13/2023",
+        "Row 3: the filing date “31/13/2023” is not a date.",
+    ),
+    "empty date": (
+        "2,北京,智谱清言,北京智谱华章科技有限公司,,",
+        "Row 3: the filing date is empty.",
+    ),
+    "future date": (
+        "2,北京,智谱清言,北京智谱华章科技有限公司,,2999-01-01",
+        "Row 3: the filing date",
+    ),
+    "empty model name": (
+        "2,北京,,北京智谱华章科技有限公司,,2023-08-31",
+        "Row 3: the model name is empty.",
+    ),
+    "empty applicant": ("2,北京,智谱清言,,,2023-08-31", "Row 3: the applicant is empty."),
+    "filing number held by another model": (
+        "2,北京,智谱清言,北京智谱华章科技有限公司,Beijing-Held-20230821,2023-08-31",
+        "Row 3: the filing number Beijing-Held-20230821 already belongs to another model",
+    ),
+    "filing number twice in the file": (
+        "2,北京,智谱清言,北京智谱华章科技有限公司,Beijing-WenXinYiYan-20230821,2023-08-31",
+        "Row 3: the filing number Beijing-WenXinYiYan-20230821 is also in row 2.",
+    ),
+    "swapped columns": (
+        "2,北京,北京智谱华章科技有限公司,智谱清言,,2023-08-31",
+        "Row 3: the model and applicant columns look swapped",
+    ),
+    "swapped columns in English": (
+        "2,北京,Zhipu Technology Co., Ltd.,智谱清言,,2023-08-31".replace(
+            "Zhipu Technology Co., Ltd.", '"Zhipu Technology Co., Ltd."'
+        ),
+        "Row 3: the model and applicant columns look swapped",
+    ),
+    "unknown jurisdiction": (
+        "2,火星,智谱清言,北京智谱华章科技有限公司,,2023-08-31",
+        "Row 3: the jurisdiction “火星” is unknown.",
+    ),
+    "overlong model name": (
+        "2,北京," + "模" * 201 + ",北京智谱华章科技有限公司,,2023-08-31",
+        "Row 3: the model name is longer than 200 characters.",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BAD_ROWS)
+def test_a_bad_row_is_reported_by_number_and_nothing_is_written(batch, name):
+    row, message = BAD_ROWS[name]
+    ApprovedModelFactory(filing_number="Beijing-Held-20230821")
+    before = snapshot()
+
+    result = import_list(csv_bytes(GOOD_ROW, row), batch=batch)
+
+    assert not result.written
+    assert any(line.startswith(message) for line in result.problem_lines()), result.problem_lines()
+    assert snapshot() == before
+
+
+def test_a_pending_submission_of_the_same_model_is_not_overwritten(batch):
+    pending = AIModelFactory(
+        name_zh="文心一言", applicant=ApplicantFactory(name_zh="北京百度网讯科技有限公司")
+    )
+    before = snapshot()
+
+    result = import_list(csv_bytes(GOOD_ROW), batch=batch)
+
+    assert "pending submission" in result.problem_lines()[0]
+    assert snapshot() == before
+    assert AIModel.objects.get(pk=pending.pk).status == Status.SUBMITTED
+
+
+def test_the_command_lists_every_bad_row_and_fails_without_writing(batch, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_bytes(
+        csv_bytes(GOOD_ROW, "2,北京,,某公司,,2023-08-31", "3,北京,某模型,某公司,,yesterday")
+    )
+    stderr = io.StringIO()
+
+    with pytest.raises(CommandError, match="2 rows have problems"):
+        call_command("import_filings", str(path), batch="2024-04", stderr=stderr)
+
+    assert "Row 3: the model name is empty." in stderr.getvalue()
+    assert "Row 4: the filing date “yesterday” is not a date." in stderr.getvalue()
+    assert not AIModel.objects.exists()
+    assert not (tmp_path / "list.csv.rejected.csv").exists()
+
+
+def test_skip_invalid_imports_the_good_rows_and_writes_the_rejected_ones(batch, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_bytes(csv_bytes(GOOD_ROW, "2,北京,,某公司,,2023-08-31", "3,北京,=x,某公司,,bad"))
+
+    call_command(
+        "import_filings",
+        str(path),
+        batch="2024-04",
+        skip_invalid=True,
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+
+    assert list(AIModel.objects.values_list("name_zh", flat=True)) == ["文心一言"]
+    rejected = (tmp_path / "list.csv.rejected.csv").read_bytes()
+    assert rejected.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(rejected.decode("utf-8-sig"))))
+    assert rows[0] == [*HEADER.split(","), "row", "problems"]
+    assert rows[1] == ["2", "北京", "", "某公司", "", "2023-08-31", "3", "the model name is empty."]
+    assert rows[2][2] == "'=x"
+    assert rows[2][6] == "4"
+
+
+def test_a_dry_run_checks_the_file_and_writes_nothing(batch):
+    stdout = io.StringIO()
+
+    call_command("import_filings", str(SAMPLE), batch="2024-04", dry_run=True, stdout=stdout)
+
+    assert "22 models would be created" in stdout.getvalue()
+    assert not AIModel.objects.exists()
+    assert not Applicant.objects.exists()
+
+
+def test_the_command_refuses_an_unknown_batch_and_a_missing_file(batch, tmp_path):
+    with pytest.raises(CommandError, match="No batch with the slug “nope”. Known batches: 2024-04"):
+        call_command("import_filings", str(SAMPLE), batch="nope")
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_filings", str(tmp_path / "missing.csv"), batch="2024-04")
+
+
+def test_the_command_reports_a_file_error_with_the_file_name(batch, tmp_path):
+    path = tmp_path / "empty.csv"
+    shutil.copy(SAMPLE, path)
+    path.write_bytes(b"")
+
+    with pytest.raises(CommandError, match=r"empty.csv: The file is empty. Nothing was imported."):
+        call_command("import_filings", str(path), batch="2024-04")
+
+
+def ten_thousand_rows():
+    lines = [
+        f"{i},北京,测试大模型{i},测试科技有限公司{i % 3000},Beijing-Test{i}-202403010001,2024-03-01"
+        for i in range(1, 10_001)
+    ]
+    return csv_bytes(*lines)
+
+
+def test_ten_thousand_rows_import_in_a_few_queries(batch):
+    data = ten_thousand_rows()
+
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        result = import_list(data, batch=batch)
+        elapsed = time.perf_counter() - started
+
+    assert result.created_models == 10_000
+    assert result.created_applicants == 3_000
+    assert StatusChange.objects.count() == 10_000
+    # Reads of the register, one insert per table, and the new ids read back 500 at a time.
+    assert len(queries) < 50
+    assert elapsed < 15
+
+
+# The admin page ---------------------------------------------------------------------------
+
+
+def upload(client, data, batch, name="list.csv", filing_type="filing"):
+    return client.post(
+        "/admin/tracker/import/",
+        {"file": SimpleUploadedFile(name, data), "batch": batch.pk, "filing_type": filing_type},
+    )
+
+
+def test_the_import_page_is_for_staff_who_may_add_models(client, batch):
+    assert client.get("/admin/tracker/import/").status_code == 302
+    client.force_login(UserFactory(is_staff=True))
+    assert client.get("/admin/tracker/import/").status_code == 403
+
+
+def test_the_import_page_previews_then_imports_on_confirmation(client, batch, editor):
+    client.force_login(editor)
+    assert client.get("/admin/tracker/import/").status_code == 200
+
+    preview = upload(client, SAMPLE.read_bytes(), batch)
+
+    assert preview.status_code == 200
+    assert "22 models will be created" in preview.content.decode()
+    assert not AIModel.objects.exists()
+
+    response = client.post("/admin/tracker/import/", {"token": preview.context["token"]})
+
+    assert response.status_code == 302
+    assert AIModel.objects.filter(batch=batch).count() == 22
+    assert set(StatusChange.objects.values_list("recorded_by", flat=True)) == {editor.pk}
+
+    again = client.post("/admin/tracker/import/", {"token": preview.context["token"]}, follow=True)
+    assert "expired or was already imported" in again.content.decode()
+    assert AIModel.objects.count() == 22
+
+
+def test_the_import_page_shows_bad_rows_and_imports_good_ones_only_when_asked(
+    client, batch, editor
+):
+    client.force_login(editor)
+    preview = upload(client, csv_bytes(GOOD_ROW, "2,北京,,某公司,,2023-08-31"), batch)
+    assert "Row 3: the model name is empty." in preview.content.decode()
+
+    refused = client.post("/admin/tracker/import/", {"token": preview.context["token"]})
+    assert refused.status_code == 200
+    assert not AIModel.objects.exists()
+
+    client.post("/admin/tracker/import/", {"token": refused.context["token"], "skip_invalid": "on"})
+    assert list(AIModel.objects.values_list("name_zh", flat=True)) == ["文心一言"]
+
+
+def test_the_import_page_says_why_a_file_cannot_be_read(client, batch, editor):
+    client.force_login(editor)
+
+    response = upload(client, b"\x00\x01\x02binary", batch)
+
+    assert response.status_code == 200
+    assert "binary" in response.content.decode()
+    assert not AIModel.objects.exists()

@@ -1,0 +1,475 @@
+import datetime
+
+import pytest
+from django.http import QueryDict
+
+from tests.factories import (
+    AIModelFactory,
+    ApplicantFactory,
+    ApprovedModelFactory,
+    BatchFactory,
+    jurisdiction,
+)
+from tracker.filters import filter_models
+from tracker.models import FilingType, Scope, Status, StatusChange
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "Staff only: the applicant's contact is unreliable"
+
+
+def names(queryset):
+    return [m.name_en for m in queryset]
+
+
+def params(query):
+    return QueryDict(query)
+
+
+def _q(query):
+    data = QueryDict(mutable=True)
+    data["q"] = query
+    return data
+
+
+@pytest.fixture
+def register():
+    """A small register with one record for each thing a filter can tell apart."""
+    baidu = ApplicantFactory(
+        name_zh="北京百度网讯科技有限公司", name_en="Baidu", jurisdiction=jurisdiction("BJ")
+    )
+    minimax = ApplicantFactory(
+        name_zh="上海稀宇科技有限公司", name_en="MiniMax", jurisdiction=jurisdiction("SH")
+    )
+    first = BatchFactory(title_en="First batch", announced_on=datetime.date(2023, 8, 31))
+    second = BatchFactory(title_en="Second batch", announced_on=datetime.date(2024, 4, 2))
+    ernie = ApprovedModelFactory(
+        name_zh="文心一言",
+        name_en="ERNIE Bot",
+        applicant=baidu,
+        filing_number="Beijing-WenXinYiYan-20230821",
+        approved_on=datetime.date(2023, 8, 31),
+        submitted_on=datetime.date(2023, 5, 1),
+        batch=first,
+        seq_no=2,
+        sector="search",
+        internal_notes=SECRET,
+    )
+    abab = ApprovedModelFactory(
+        name_zh="ABAB大模型",
+        name_en="ABAB",
+        applicant=minimax,
+        filing_number="Shanghai-ABAB-20230821",
+        approved_on=datetime.date(2023, 8, 31),
+        submitted_on=None,
+        batch=first,
+        seq_no=1,
+        sector="entertainment",
+    )
+    app = ApprovedModelFactory(
+        name_zh="百度问答助手",
+        name_en="Baidu Answers",
+        applicant=baidu,
+        filing_type=FilingType.REGISTRATION,
+        scope=Scope.INDUSTRY,
+        upstream=ernie,
+        filing_number="Beijing-REG-2024-0001",
+        approved_on=datetime.date(2024, 3, 20),
+        submitted_on=datetime.date(2024, 1, 5),
+        batch=second,
+        seq_no=1,
+    )
+    pending = AIModelFactory(
+        name_zh="海螺",
+        name_en="Hailuo",
+        applicant=minimax,
+        status=Status.NATIONAL_REVIEW,
+        submitted_on=datetime.date(2024, 2, 1),
+        internal_notes=SECRET,
+    )
+    rejected = AIModelFactory(
+        name_zh="", name_en="Rejected One", applicant=minimax, status=Status.REJECTED
+    )
+    StatusChange.objects.create(
+        model=pending,
+        from_status=Status.SUBMITTED,
+        to_status=Status.NATIONAL_REVIEW,
+        happened_on=datetime.date(2024, 3, 1),
+        note="Passed the provincial review.",
+    )
+    return {
+        "baidu": baidu,
+        "minimax": minimax,
+        "first": first,
+        "second": second,
+        "ernie": ernie,
+        "abab": abab,
+        "app": app,
+        "pending": pending,
+        "rejected": rejected,
+    }
+
+
+# Filters, one by one and combined
+
+
+def test_no_filter_lists_everything_newest_approval_first_and_undecided_last(register):
+    qs, problems = filter_models(params(""))
+    assert problems == []
+    assert names(qs)[:3] == ["Baidu Answers", "ERNIE Bot", "ABAB"]
+    assert set(names(qs)[3:]) == {"Hailuo", "Rejected One"}
+
+
+def test_status_filter_keeps_only_that_status(register):
+    qs, _ = filter_models(params("status=national_review"))
+    assert names(qs) == ["Hailuo"]
+
+
+def test_several_values_of_one_filter_combine_as_or(register):
+    qs, _ = filter_models(params("status=national_review&status=rejected"))
+    assert set(names(qs)) == {"Hailuo", "Rejected One"}
+
+
+def test_different_filters_combine_as_and(register):
+    qs, _ = filter_models(params("jurisdiction=BJ&filing_type=registration"))
+    assert names(qs) == ["Baidu Answers"]
+
+
+def test_filing_type_and_scope_filters(register):
+    assert names(filter_models(params("filing_type=registration"))[0]) == ["Baidu Answers"]
+    assert names(filter_models(params("scope=industry"))[0]) == ["Baidu Answers"]
+
+
+def test_sector_filter_matches_any_of_several_sectors(register):
+    qs, _ = filter_models(params("sector=search&sector=entertainment"))
+    assert set(names(qs)) == {"ERNIE Bot", "ABAB"}
+
+
+def test_jurisdiction_filter_uses_the_code(register):
+    qs, _ = filter_models(params("jurisdiction=SH"))
+    assert set(names(qs)) == {"ABAB", "Hailuo", "Rejected One"}
+
+
+def test_applicant_and_batch_filters_use_slugs(register):
+    qs, _ = filter_models(params(f"applicant={register['baidu'].slug}"))
+    assert set(names(qs)) == {"ERNIE Bot", "Baidu Answers"}
+    qs, _ = filter_models(params(f"batch={register['first'].slug}&batch={register['second'].slug}"))
+    assert set(names(qs)) == {"ERNIE Bot", "ABAB", "Baidu Answers"}
+
+
+def test_date_filters_are_inclusive(register):
+    qs, _ = filter_models(params("approved_after=2023-08-31&approved_before=2023-08-31"))
+    assert set(names(qs)) == {"ERNIE Bot", "ABAB"}
+    qs, _ = filter_models(params("submitted_after=2024-01-05"))
+    assert set(names(qs)) == {"Baidu Answers", "Hailuo", "Rejected One"}
+    qs, _ = filter_models(params("submitted_before=2023-12-31"))
+    assert names(qs) == ["ERNIE Bot"]
+
+
+# Search
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("文心", {"ERNIE Bot"}),
+        ("ernie", {"ERNIE Bot"}),
+        ("稀宇", {"ABAB", "Hailuo", "Rejected One"}),
+        ("minimax", {"ABAB", "Hailuo", "Rejected One"}),
+        ("WenXinYiYan", {"ERNIE Bot"}),
+        ("baidu answers", {"Baidu Answers"}),
+        ("ＡＢＡＢ", {"ABAB"}),
+    ],
+)
+def test_search_matches_chinese_and_english_names_and_filing_numbers(register, query, expected):
+    qs, problems = filter_models(_q(query))
+    assert set(names(qs)) == expected
+    assert problems == []
+
+
+def test_search_combines_with_filters(register):
+    data = _q("百度")
+    data["filing_type"] = "filing"
+    assert names(filter_models(data)[0]) == ["ERNIE Bot"]
+
+
+# Sorting
+
+
+def test_sort_ascending_and_descending_with_unknown_values_last(register):
+    qs, _ = filter_models(params("sort=submitted_on"))
+    assert names(qs)[:4] == ["ERNIE Bot", "Baidu Answers", "Rejected One", "Hailuo"]
+    assert names(qs)[-1] == "ABAB"
+    qs, _ = filter_models(params("sort=-submitted_on"))
+    assert names(qs)[:4] == ["Hailuo", "Rejected One", "Baidu Answers", "ERNIE Bot"]
+    assert names(qs)[-1] == "ABAB"
+
+
+def test_sort_by_name_and_status(register):
+    qs, _ = filter_models(params("sort=name&status=approved"))
+    assert names(qs) == ["ABAB", "Baidu Answers", "ERNIE Bot"]
+    qs, _ = filter_models(params("sort=-status"))
+    assert names(qs)[0] == "Rejected One"
+
+
+def test_sort_by_days_in_review(register):
+    qs, _ = filter_models(params("sort=-days_in_review&status=approved"))
+    assert names(qs) == ["ERNIE Bot", "Baidu Answers", "ABAB"]
+
+
+def test_unknown_sort_is_ignored_and_reported(register):
+    qs, problems = filter_models(params("sort=internal_notes"))
+    assert names(qs)[0] == "Baidu Answers"
+    assert problems == ["Ignored sort “internal_notes”: not a column that can be sorted."]
+
+
+# Bad values are dropped and reported, never an error
+
+
+def test_unknown_values_are_dropped_and_the_known_ones_kept(register):
+    qs, problems = filter_models(
+        params("status=approved&status=foo&jurisdiction=XX&jurisdiction=SH")
+    )
+    assert names(qs) == ["ABAB"]
+    assert problems == [
+        "Ignored Status “foo”: not a known value.",
+        "Ignored Jurisdiction “XX”: no such entry in the register.",
+    ]
+
+
+def test_a_filter_whose_every_value_is_unknown_does_not_filter(register):
+    qs, problems = filter_models(params("applicant=nobody&batch=nothing"))
+    assert qs.count() == 5
+    assert len(problems) == 2
+
+
+def test_malformed_dates_are_ignored_and_reported(register):
+    qs, problems = filter_models(params("approved_after=2024-13-45&submitted_before=yesterday"))
+    assert qs.count() == 5
+    assert problems == [
+        "Ignored Submitted until “yesterday”: not a date in the form YYYY-MM-DD.",
+        "Ignored Approved from “2024-13-45”: not a date in the form YYYY-MM-DD.",
+    ]
+
+
+def test_a_huge_search_is_shortened_and_reported(register):
+    qs, problems = filter_models(_q("文" * 10_000))
+    assert list(qs) == []
+    assert problems == ["The search was shortened to its first 200 characters."]
+
+
+def test_nul_bytes_and_control_characters_are_stripped_from_values(register):
+    qs, problems = filter_models(_q("ERN\x00IE\u202e"))
+    assert names(qs) == ["ERNIE Bot"]
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status=foo",
+        "approved_after=not-a-date",
+        "approved_before=99999-01-01",
+        "sort=-",
+        "sort=--name",
+        "sort=name;drop table",
+        "page=0",
+        "page=999999",
+        "page=abc",
+        "page=-1",
+        "page=1e9",
+        "q=%00",
+        "q=%F0%9F%A4%96%E2%80%AE%EF%BF%BF",
+        "q=%ED%A0%80",
+        "jurisdiction=%00",
+        "status=",
+        "q=" + "x" * 10_000,
+    ],
+)
+def test_bad_input_never_causes_a_server_error(client, register, query):
+    response = client.get("/models/?" + query)
+    assert response.status_code in (200, 404)
+
+
+def test_the_listing_says_what_it_ignored(client, register):
+    response = client.get("/models/?status=foo&sort=bogus")
+    assert response.status_code == 200
+    assert "Ignored Status “foo”: not a known value." in response.text
+    assert "Ignored sort “bogus”" in response.text
+
+
+@pytest.mark.parametrize("page", ["0", "999999", "abc"])
+def test_a_page_that_does_not_exist_is_a_404_with_an_explanation(client, register, page):
+    response = client.get(f"/models/?status=approved&page={page}")
+    assert response.status_code == 404
+    assert "There is no page" in response.text
+    assert 'href="?status=approved"' in response.text
+
+
+# The listing page
+
+
+def test_the_listing_shows_the_count_the_active_filters_and_an_export_link(client, register):
+    response = client.get("/models/?status=approved&jurisdiction=BJ&page=1")
+    assert response.status_code == 200
+    assert "2 models" in response.text
+    assert 'href="?jurisdiction=BJ"' in response.text  # removes the status filter
+    assert 'href="?status=approved"' in response.text  # removes the jurisdiction filter
+    assert 'href="/models/export.csv?status=approved&amp;jurisdiction=BJ"' in response.text
+
+
+def test_sort_headers_keep_the_filters_and_reverse_on_the_second_click(client, register):
+    response = client.get("/models/?status=approved&sort=name")
+    assert 'href="?status=approved&amp;sort=-name"' in response.text
+    assert 'aria-sort="ascending"' in response.text
+    assert 'href="?status=approved&amp;sort=filing_number"' in response.text
+
+
+def test_pagination_is_stable_and_covers_every_row_once(client):
+    applicant = ApplicantFactory()
+    for _ in range(55):
+        ApprovedModelFactory(applicant=applicant, approved_on=datetime.date(2024, 3, 1))
+    first = client.get("/models/")
+    second = client.get("/models/?page=2")
+    rows = list(first.context["page"].object_list) + list(second.context["page"].object_list)
+    assert len({m.pk for m in rows}) == 55
+    assert 'href="?page=2"' in first.text
+
+
+def test_a_model_without_a_name_shows_as_its_applicants_model(client, register):
+    AIModelFactory(name_zh="", name_en="", applicant=register["baidu"])
+    response = client.get("/models/?applicant=" + register["baidu"].slug)
+    assert "Baidu model (name not reported)" in response.text
+
+
+# Detail pages
+
+
+def test_model_page_shows_facts_upstream_registrations_and_public_timeline(client, register):
+    response = client.get(register["ernie"].get_absolute_url())
+    assert response.status_code == 200
+    text = response.text
+    assert "Beijing-WenXinYiYan-20230821" in text
+    assert "文心一言" in text
+    assert register["first"].get_absolute_url() in text
+    assert register["app"].get_absolute_url() in text  # a registration calling this model
+    response = client.get(register["app"].get_absolute_url())
+    assert register["ernie"].get_absolute_url() in response.text  # its upstream model
+
+
+def test_model_timeline_shows_dates_steps_and_public_notes(client, register):
+    response = client.get(register["pending"].get_absolute_url())
+    assert "2024-03-01" in response.text
+    assert "Passed the provincial review." in response.text
+    assert "National review" in response.text
+
+
+def test_unknown_slugs_are_404(client, register):
+    for path in ("/models/nope/", "/applicants/nope/", "/batches/nope/"):
+        assert client.get(path).status_code == 404
+
+
+def test_applicant_page_lists_its_models_and_counts(client, register):
+    response = client.get(register["minimax"].get_absolute_url())
+    assert response.status_code == 200
+    assert {m.name_en for m in response.context["models"]} == {"ABAB", "Hailuo", "Rejected One"}
+    assert ("National review", 1) in response.context["status_counts"]
+
+
+def test_applicant_list_counts_models_by_status_and_searches(client, register):
+    response = client.get("/applicants/")
+    rows = {a.name_en: a for a in response.context["page"].object_list}
+    assert rows["MiniMax"].n_models == 3
+    assert rows["MiniMax"].n_approved == 1
+    assert rows["MiniMax"].n_pending == 1
+    assert rows["MiniMax"].n_other == 1
+    response = client.get("/applicants/?q=百度")
+    assert [a.name_en for a in response.context["page"].object_list] == ["Baidu"]
+
+
+def test_batch_pages_set_entered_against_announced_and_keep_published_order(client, register):
+    batch = register["first"]
+    batch.reported_new = 5
+    batch.source_url = "https://www.cac.gov.cn/example.htm"
+    batch.save()
+    response = client.get("/batches/")
+    listed = {b.slug: b for b in response.context["page"].object_list}
+    assert listed[batch.slug].n_entered_filings == 2
+    response = client.get(batch.get_absolute_url())
+    assert [m.name_en for m in response.context["page"].object_list] == ["ABAB", "ERNIE Bot"]
+    assert "https://www.cac.gov.cn/example.htm" in response.text
+    assert ">5<" in response.text
+
+
+# Nothing staff-only reaches a public page
+
+
+def test_internal_notes_never_reach_a_public_page(client, register):
+    pages = [
+        "/models/",
+        "/models/?q=ERNIE",
+        register["ernie"].get_absolute_url(),
+        register["pending"].get_absolute_url(),
+        "/applicants/",
+        register["baidu"].get_absolute_url(),
+        register["minimax"].get_absolute_url(),
+        "/batches/",
+        register["first"].get_absolute_url(),
+    ]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert SECRET not in response.text, path
+        assert "recorded_by" not in response.text, path
+
+
+# Query counts, fixed whatever the number of rows
+
+
+def make_rows(n):
+    batch = BatchFactory()
+    registered = None
+    for i in range(n):
+        applicant = ApplicantFactory()
+        registered = ApprovedModelFactory(
+            applicant=applicant, batch=batch, seq_no=i + 1, upstream=registered
+        )
+        AIModelFactory(applicant=applicant)
+    return batch, applicant, registered
+
+
+@pytest.mark.parametrize("n", [2, 12])
+def test_models_listing_query_count_does_not_grow_with_rows(client, django_assert_num_queries, n):
+    make_rows(n)
+    # sectors, jurisdictions and batches for the form; the count; the page's rows.
+    with django_assert_num_queries(5):
+        assert client.get("/models/").status_code == 200
+    # One more to look up the batch named in the filter.
+    with django_assert_num_queries(6):
+        client.get("/models/?status=approved&batch=x&q=Test&sort=-days_in_review")
+
+
+@pytest.mark.parametrize("n", [2, 12])
+def test_detail_pages_query_counts_do_not_grow_with_rows(client, django_assert_num_queries, n):
+    batch, applicant, registered = make_rows(n)
+    # The model with its applicant, jurisdiction, batch and upstream; its registrations; history.
+    with django_assert_num_queries(3):
+        client.get(registered.upstream.get_absolute_url())
+    # The applicant and parent; its models; its subsidiaries.
+    with django_assert_num_queries(3):
+        client.get(applicant.get_absolute_url())
+    # The batch with its counts; the page count; the page's rows.
+    with django_assert_num_queries(3):
+        client.get(batch.get_absolute_url())
+
+
+@pytest.mark.parametrize("n", [2, 12])
+def test_applicant_and_batch_listing_query_counts_do_not_grow(client, django_assert_num_queries, n):
+    make_rows(n)
+    # The count; the page's rows with their counts by status.
+    with django_assert_num_queries(2):
+        client.get("/applicants/")
+    with django_assert_num_queries(2):
+        client.get("/applicants/?q=Test")
+    with django_assert_num_queries(2):
+        client.get("/batches/")

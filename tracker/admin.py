@@ -1,0 +1,433 @@
+"""Staff data entry.
+
+Status is never edited here: a new record enters through ``workflow.enter`` and every later
+step through ``workflow.transition``, offered as review actions on the list and as buttons
+on a model's page, each behind a small confirmation form.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation, helpers
+from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from . import workflow
+from .admin_forms import (
+    AIModelAddForm,
+    AIModelChangeForm,
+    ApplicantForm,
+    ApprovalForm,
+    BatchForm,
+    ReviewStepForm,
+)
+from .exports import export_selected
+from .models import AIModel, Applicant, Batch, FilingType, Jurisdiction, Status, StatusChange
+
+admin.site.site_header = _("Generative AI approval tracker")
+admin.site.site_title = _("Generative AI approval tracker")
+admin.site.index_title = _("Staff data entry")
+
+S = Status
+
+
+@dataclass(frozen=True)
+class ReviewStep:
+    """A review action offered to staff: the status it moves a model to.
+
+    ``from_suspended`` tells Approve (never from suspended) from Reinstate (only from
+    suspended): both move to approved, but they mean different things to a reviewer.
+    """
+
+    name: str
+    to: Status
+    label: str
+    form: type = ReviewStepForm
+    from_suspended: bool | None = None
+
+    def misfit(self, status):
+        suspended = status == S.SUSPENDED
+        if self.from_suspended is True and not suspended:
+            return gettext("Only a suspended model can be reinstated.")
+        if self.from_suspended is False and suspended:
+            return gettext("A suspended model is reinstated, not approved again.")
+        return None
+
+    def refusal(self, ai_model):
+        """Why this step cannot be applied to ``ai_model`` as it stands, or None."""
+        misfit = self.misfit(ai_model.status)
+        if misfit:
+            return misfit
+        if self.to not in workflow.allowed_transitions(ai_model):
+            return gettext("Not possible from “%(status)s”.") % {
+                "status": ai_model.get_status_display()
+            }
+        return None
+
+
+REVIEW_STEPS = [
+    ReviewStep("move_to_provincial_review", S.PROVINCIAL_REVIEW, _("Move to provincial review")),
+    ReviewStep("request_supplement", S.SUPPLEMENT_REQUESTED, _("Request supplement")),
+    ReviewStep("move_to_national_review", S.NATIONAL_REVIEW, _("Move to national review")),
+    ReviewStep("approve", S.APPROVED, _("Approve"), ApprovalForm, from_suspended=False),
+    ReviewStep("reject", S.REJECTED, _("Reject")),
+    ReviewStep("withdraw", S.WITHDRAWN, _("Withdraw")),
+    ReviewStep("suspend", S.SUSPENDED, _("Suspend")),
+    ReviewStep("reinstate", S.APPROVED, _("Reinstate"), from_suspended=True),
+    ReviewStep("cancel", S.CANCELLED, _("Cancel")),
+    ReviewStep("revoke", S.REVOKED, _("Revoke")),
+]
+
+
+def _review_action(step):
+    def action(modeladmin, request, queryset):
+        return modeladmin.review(request, queryset, step)
+
+    action.__name__ = step.name
+    return admin.action(
+        permissions=["change_status"],
+        description=format_lazy("{}…", step.label),
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )(action)
+
+
+REVIEW_ACTIONS = [_review_action(step) for step in REVIEW_STEPS]
+
+# The POST field that names an action submitted from a model's own page.
+CHANGE_FORM_ACTION = f"{ActionLocation.CHANGE_FORM.value}-action"
+
+# An edit writes everything but the status, which belongs to the workflow.
+EDITABLE_FIELDS = [
+    field.name
+    for field in AIModel._meta.concrete_fields
+    if field.name not in ("id", "status", "created_at")
+]
+
+
+def _precheck(request, ai_model, step):
+    """Why the step is refused before the workflow is asked, or None."""
+    # The confirmation page carries the version each model had when it was shown: a
+    # model changed since then is refused rather than moved on an outdated view.
+    seen = request.POST.get(f"seen_{ai_model.pk}")
+    if seen is not None and seen != str(ai_model.version):
+        return gettext("it changed after this page was opened. Reload it and try again.")
+    return step.misfit(ai_model.status)
+
+
+@admin.register(Jurisdiction)
+class JurisdictionAdmin(admin.ModelAdmin):
+    """Reference data from a migration: staff look it up, nobody edits it here."""
+
+    list_display = ["code", "name_zh", "name_en", "filing_token"]
+    search_fields = ["code", "name_zh", "name_en", "filing_token"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Applicant)
+class ApplicantAdmin(admin.ModelAdmin):
+    form = ApplicantForm
+    list_display = ["name_zh", "name_en", "jurisdiction", "kind", "model_count"]
+    list_filter = ["kind", "jurisdiction"]
+    list_select_related = ["jurisdiction"]
+    search_fields = ["name_zh", "name_en", "slug"]
+    autocomplete_fields = ["jurisdiction", "parent"]
+    fields = ["name_zh", "name_en", "slug", "jurisdiction", "kind", "website", "parent"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_models=Count("models"))
+
+    @admin.display(description=_("models"), ordering="n_models")
+    def model_count(self, applicant):
+        return applicant.n_models
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    form = BatchForm
+    list_display = [
+        "__str__",
+        "announced_on",
+        "covers_until",
+        "reported_new",
+        "reported_total",
+        "entered_count",
+    ]
+    search_fields = ["title_zh", "title_en", "slug"]
+    fieldsets = [
+        (None, {"fields": ["title_zh", "title_en", "slug", "announced_on", "covers_until"]}),
+        (_("Source"), {"fields": ["authority", "source_url", "description"]}),
+        (
+            _("Announced counts"),
+            {
+                "fields": [
+                    ("reported_new", "reported_total"),
+                    ("reported_registrations_new", "reported_registrations_total"),
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_entered=Count("models"))
+
+    @admin.display(description=_("models entered"), ordering="n_entered")
+    def entered_count(self, batch):
+        return batch.n_entered
+
+
+class StatusChangeInline(admin.TabularInline):
+    """The model's history, read-only: steps are written by the review actions alone."""
+
+    model = StatusChange
+    fields = ["happened_on", "from_status", "to_status", "note", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+    ordering = ["happened_on", "recorded_at", "pk"]
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("history")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AIModel)
+class AIModelAdmin(admin.ModelAdmin):
+    list_display = [
+        "name_zh",
+        "name_en",
+        "applicant",
+        "filing_type",
+        "status",
+        "filing_number",
+        "approved_on",
+        "batch",
+    ]
+    list_display_links = ["name_zh", "name_en"]
+    list_filter = ["status", "filing_type", "scope", "applicant__jurisdiction", "batch"]
+    list_select_related = ["applicant", "batch"]
+    search_fields = [
+        "name_zh",
+        "name_en",
+        "filing_number",
+        "slug",
+        "applicant__name_zh",
+        "applicant__name_en",
+    ]
+    autocomplete_fields = ["applicant", "upstream", "batch"]
+    readonly_fields = ["status", "version", "created_at", "updated_at"]
+    inlines = [StatusChangeInline]
+    actions = [*REVIEW_ACTIONS, export_selected]
+    show_full_result_count = False
+    change_form_template = "admin/tracker/aimodel/change_form.html"
+    # Adds the link to the import page (tracker.importer) above the list.
+    change_list_template = "admin/tracker/import_change_list.html"
+
+    def get_queryset(self, request):
+        # A model without a name is shown by its applicant's, here and in autocompletes.
+        # (The list applies list_select_related only to a queryset without any.)
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # Registrations name the filed model they call: offer only filings there.
+        if request.GET.get("model_name") == "aimodel" and request.GET.get("field_name") == (
+            "upstream"
+        ):
+            queryset = queryset.filter(filing_type=FilingType.FILING)
+        return queryset, may_have_duplicates
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = AIModelChangeForm if obj is not None else AIModelAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        about = (
+            None,
+            {
+                "fields": [
+                    "name_zh",
+                    "name_en",
+                    *(["slug"] if obj is not None else []),
+                    "applicant",
+                    ("filing_type", "scope"),
+                    "sector",
+                    "upstream",
+                ]
+            },
+        )
+        described = (_("Public description"), {"fields": ["description"]})
+        if obj is None:
+            entry = [
+                "entry_status",
+                "entry_note",
+                "submitted_on",
+                "approved_on",
+                "filing_number",
+                "batch",
+                "seq_no",
+            ]
+            return [
+                about,
+                (_("Entry into the register"), {"fields": entry}),
+                described,
+                (_("Staff only"), {"fields": ["internal_notes"]}),
+            ]
+        review = ["status", "submitted_on", "approved_on", "filing_number", "batch", "seq_no"]
+        staff_only = ["internal_notes"]
+        if self.has_change_permission(request, obj):
+            staff_only.append("read_version")
+        return [
+            about,
+            (_("Review"), {"fields": review}),
+            described,
+            (_("Staff only"), {"fields": staff_only}),
+            (
+                _("Record"),
+                {"fields": ["version", "created_at", "updated_at"], "classes": ["collapse"]},
+            ),
+        ]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            # AIModelChangeForm checked and bumped the version under a lock.
+            obj.save(update_fields=EDITABLE_FIELDS)
+        else:
+            workflow.enter(
+                obj,
+                by=request.user,
+                status=form.cleaned_data["entry_status"],
+                note=form.cleaned_data["entry_note"],
+            )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # A model's page offers the steps allowed from its status as buttons, rather than
+        # the full list of review actions.
+        context["action_form"] = None
+        if obj is not None and self.has_change_status_permission(request):
+            context["review_steps"] = [step for step in REVIEW_STEPS if not step.refusal(obj)]
+            context["review_action_field"] = CHANGE_FORM_ACTION
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def has_change_status_permission(self, request, obj=None):
+        return request.user.has_perm(f"{self.opts.app_label}.change_status")
+
+    def review(self, request, queryset, step):
+        """Show the step's form for the selected models; on confirmation, apply it."""
+        models = list(queryset)
+        data = request.POST if "apply" in request.POST else None
+        form = step.form(data, models=models)
+        if form.is_valid():
+            self._apply(request, models, step, form.cleaned_data)
+            return None
+        on_own_page = CHANGE_FORM_ACTION in request.POST
+        context = {
+            **self.admin_site.each_context(request),
+            "title": step.label,
+            "subtitle": models[0] if on_own_page else None,
+            "opts": self.opts,
+            "step": step,
+            "form": form,
+            "rows": [(ai_model, step.refusal(ai_model)) for ai_model in models],
+            "original": models[0] if on_own_page else None,
+            "action_field": CHANGE_FORM_ACTION if on_own_page else "action",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/tracker/aimodel/review_step.html", context)
+
+    def _apply(self, request, models, step, data):
+        moved = []
+        for ai_model in models:
+            reason = _precheck(request, ai_model, step)
+            if reason is None:
+                try:
+                    workflow.transition(
+                        ai_model,
+                        step.to,
+                        by=request.user,
+                        on=data["happened_on"],
+                        note=data["note"],
+                        batch=data.get("batch"),
+                        filing_number=data.get("filing_number") or None,
+                    )
+                except workflow.TransitionError as refusal:
+                    reason = str(refusal)
+            if reason is None:
+                moved.append(ai_model)
+            else:
+                self.message_user(
+                    request,
+                    gettext("“%(model)s” was not changed: %(reason)s")
+                    % {"model": ai_model, "reason": reason},
+                    messages.ERROR,
+                )
+        if not moved:
+            return
+        if len(moved) == 1:
+            message = gettext("“%(model)s” moved to “%(status)s”.") % {
+                "model": moved[0],
+                "status": step.to.label,
+            }
+        else:
+            message = ngettext(
+                "%(count)d model moved to “%(status)s”.",
+                "%(count)d models moved to “%(status)s”.",
+                len(moved),
+            ) % {"count": len(moved), "status": step.to.label}
+        self.message_user(request, message, messages.SUCCESS)
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(admin.ModelAdmin):
+    """The full review log. Append-only: nobody, superusers included, edits it here."""
+
+    list_display = [
+        "model",
+        "from_status",
+        "to_status",
+        "happened_on",
+        "recorded_by",
+        "recorded_at",
+    ]
+    list_filter = ["to_status", "from_status"]
+    list_select_related = ["model__applicant", "recorded_by"]
+    search_fields = [
+        "model__name_zh",
+        "model__name_en",
+        "model__filing_number",
+        "model__applicant__name_zh",
+        "model__applicant__name_en",
+        "note",
+    ]
+    ordering = ["-recorded_at", "-pk"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

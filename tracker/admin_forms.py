@@ -1,0 +1,214 @@
+"""Forms behind the staff admin: entering a record, editing it safely, and review steps."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import APPROVED_STATUSES, AIModel, Batch, FilingType, Status
+from .text import normalise_name
+from .workflow import ENTRY_STATUSES
+
+STALE_EDIT = _(
+    "This model was changed by someone else while you were editing it. Reload the page to "
+    "see the current record, then make your changes again."
+)
+
+
+class NormalisedNamesForm(forms.ModelForm):
+    """Validates uniqueness against the names as the model stores them (NFKC, trimmed)."""
+
+    normalised_fields = ("name_zh", "name_en")
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.normalised_fields:
+            if name in cleaned:
+                cleaned[name] = normalise_name(cleaned[name])
+        return cleaned
+
+
+class OptionalSlugForm(NormalisedNamesForm):
+    """Leaves the slug to the model's save(), which makes one from the names."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "slug" in self.fields:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = _("Leave empty to make one from the name.")
+
+
+class ApplicantForm(OptionalSlugForm):
+    pass
+
+
+class BatchForm(OptionalSlugForm):
+    normalised_fields = ()
+
+
+def _check_approval_date(form, status):
+    """An approved record has an approval date; a pending or refused one has none."""
+    approved_on = form.cleaned_data.get("approved_on")
+    if "approved_on" in form.errors:
+        return
+    if status in APPROVED_STATUSES and approved_on is None:
+        form.add_error("approved_on", _("An approved record needs its approval date."))
+    elif status not in APPROVED_STATUSES and approved_on is not None:
+        form.add_error(
+            "approved_on",
+            _("Only an approved record has an approval date: approve it with a review action."),
+        )
+
+
+class AIModelForm(OptionalSlugForm):
+    """Checks shared by entering and editing a model, with messages a person understands."""
+
+    normalised_fields = ("name_zh", "name_en", "filing_number")
+
+    def clean(self):
+        cleaned = super().clean()
+        today = timezone.localdate()
+        for name in ("submitted_on", "approved_on"):
+            day = cleaned.get(name)
+            if day is not None and day > today:
+                self.add_error(name, _("The date %(date)s is in the future.") % {"date": day})
+        number = cleaned.get("filing_number")
+        if number:
+            holder = (
+                AIModel.objects.select_related("applicant")
+                .filter(filing_number=number)
+                .exclude(pk=self.instance.pk)
+                .first()
+            )
+            if holder is not None:
+                self.add_error(
+                    "filing_number",
+                    _("The filing number %(number)s already belongs to %(model)s.")
+                    % {"number": number, "model": holder},
+                )
+        return cleaned
+
+
+class AIModelAddForm(AIModelForm):
+    """A new record and the status it enters the register with (saved by workflow.enter)."""
+
+    entry_status = forms.ChoiceField(
+        label=_("Enters the register as"),
+        choices=[(status.value, status.label) for status in ENTRY_STATUSES],
+        initial=Status.SUBMITTED,
+        help_text=_(
+            "The stage of review the submission is known to have reached. "
+            "Later steps are recorded with the review actions."
+        ),
+    )
+    entry_note = forms.CharField(
+        label=_("Public note on this first step"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_("Shown on the public timeline, e.g. where the news came from."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("entry_status")
+        if status:
+            _check_approval_date(self, status)
+        if status == Status.NATIONAL_REVIEW and cleaned.get("filing_type") == (
+            FilingType.REGISTRATION
+        ):
+            self.add_error(
+                "entry_status",
+                _("A registration is reviewed by the provincial office only, never nationally."),
+            )
+        return cleaned
+
+
+class AIModelChangeForm(AIModelForm):
+    """An edit that is refused when the record changed after the form was read."""
+
+    read_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["read_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        _check_approval_date(self, self.instance.status)
+        upstream = cleaned.get("upstream")
+        if upstream is not None and upstream.pk == self.instance.pk:
+            self.add_error("upstream", _("A model cannot call itself."))
+        self._claim_version(cleaned.get("read_version"))
+        return cleaned
+
+    def _claim_version(self, read_version):
+        # The admin saves inside a transaction: select_for_update holds the row on
+        # PostgreSQL, and SQLite's IMMEDIATE transactions hold the write lock from BEGIN,
+        # so no other write can land between this check and the save.
+        current = (
+            AIModel.objects.select_for_update()
+            .filter(pk=self.instance.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if current is None or current != read_version:
+            raise ValidationError(STALE_EDIT, code="stale")
+        self.instance.version = current + 1
+
+
+class ReviewStepForm(forms.Form):
+    """The date and public note of one review step, applied to the selected models."""
+
+    happened_on = forms.DateField(
+        label=_("Date"),
+        widget=AdminDateWidget,
+        initial=timezone.localdate,
+        error_messages={"required": _("Enter the date this step happened.")},
+    )
+    note = forms.CharField(
+        label=_("Public note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Shown on each model's public timeline."),
+    )
+
+    def __init__(self, *args, models, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.models = models
+
+
+class ApprovalForm(ReviewStepForm):
+    batch = forms.ModelChoiceField(
+        Batch.objects.all(),
+        label=_("Batch"),
+        required=False,
+        widget=AutocompleteSelect(AIModel._meta.get_field("batch"), admin.site),
+        help_text=_("The published notice that lists the approval, if it is known yet."),
+    )
+    filing_number = forms.CharField(label=_("Filing number"), max_length=80, required=False)
+
+    def clean_filing_number(self):
+        number = normalise_name(self.cleaned_data["filing_number"])
+        if not number:
+            return ""
+        if len(self.models) > 1:
+            raise ValidationError(
+                _(
+                    "A filing number belongs to one model: approve the models one at a time "
+                    "to give each its number."
+                )
+            )
+        holder = (
+            AIModel.objects.select_related("applicant")
+            .filter(filing_number=number)
+            .exclude(pk__in=[ai_model.pk for ai_model in self.models])
+            .first()
+        )
+        if holder is not None:
+            raise ValidationError(
+                _("The filing number %(number)s already belongs to %(model)s.")
+                % {"number": number, "model": holder}
+            )
+        return number

@@ -1,0 +1,1152 @@
+"""The benchmark behind ``manage.py benchmark``: its own database, synthetic data, measurements.
+
+The data imitates the register at scale: most models approved, a backlog in the four
+pending statuses, the rest rejected, withdrawn or later suspended, cancelled or revoked;
+applicants skewed towards Beijing, Shanghai, Guangdong and Zhejiang, a few of them with
+thousands of models; registrations calling approved filings; histories that follow the
+workflow's transition table. Rows are written with ``bulk_create`` and explicit ids, so
+a million models take minutes, not hours. The same seed gives the same data.
+"""
+
+import bisect
+import contextlib
+import csv
+import datetime
+import itertools
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import dj_database_url
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import DatabaseError, OperationalError, connection, connections, transaction
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .models import (
+    PENDING_STATUSES,
+    AIModel,
+    Applicant,
+    ApplicantKind,
+    Batch,
+    FilingType,
+    Jurisdiction,
+    Scope,
+    Status,
+    StatusChange,
+)
+from .text import slug_base
+
+S = Status
+CHINA = ZoneInfo("Asia/Shanghai")
+FIRST_DAY = datetime.date(2023, 8, 15)
+LAST_DAY = datetime.date(2026, 11, 30)
+MARKER_TABLE = "benchmark_dataset"
+CHUNK = 5000
+
+# Filing-number tokens of the four provinces that file most; the rest weigh 1.
+JURISDICTION_WEIGHTS = {"BJ": 30, "SH": 20, "GD": 16, "ZJ": 10, "JS": 5, "SASAC": 3}
+STATUS_WEIGHTS = {
+    S.APPROVED: 70,
+    S.SUBMITTED: 3,
+    S.PROVINCIAL_REVIEW: 5,
+    S.SUPPLEMENT_REQUESTED: 3,
+    S.NATIONAL_REVIEW: 6,
+    S.REJECTED: 5,
+    S.WITHDRAWN: 4,
+    S.SUSPENDED: 1.5,
+    S.CANCELLED: 1.5,
+    S.REVOKED: 1,
+}
+SECTORS = (
+    "finance",
+    "healthcare",
+    "education",
+    "e-commerce",
+    "customer service",
+    "legal",
+    "government services",
+    "manufacturing",
+    "energy",
+    "transport",
+    "media",
+    "gaming",
+    "telecommunications",
+    "agriculture",
+    "real estate",
+    "tourism",
+    "recruitment",
+    "security",
+    "automotive",
+    "consumer electronics",
+)
+# (hanzi, pinyin): brand names are two or three of these, so their romanisation is known.
+SYLLABLE_TEXT = (
+    "智:zhi 元:yuan 星:xing 河:he 云:yun 雀:que 天:tian 工:gong 盘:pan 古:gu 灵:ling 犀:xi "
+    "通:tong 义:yi 文:wen 心:xin 混:hun 沌:dun 九:jiu 章:zhang 商:shang 量:liang 书:shu "
+    "生:sheng 浦:pu 语:yu 言:yan 曜:yao 光:guang 明:ming 华:hua 夏:xia 青:qing 松:song "
+    "白:bai 泽:ze 玄:xuan 武:wu 昆:kun 仑:lun 海:hai 鹰:ying 龙:long 腾:teng 飞:fei "
+    "鲸:jing 鸿:hong 蒙:meng 伏:fu 羲:xi 神:shen 农:nong 太:tai 乙:yi 紫:zi 东:dong "
+    "极:ji 风:feng 雷:lei 晨:chen 曦:xi 知:zhi 行:xing 百:bai 川:chuan 万:wan 象:xiang"
+)
+SYLLABLES = [tuple(pair.split(":")) for pair in SYLLABLE_TEXT.split()]
+MODEL_NOUNS = (
+    ("大模型", "Model", "da mo xing"),
+    ("智能助手", "Assistant", "zhi neng zhu shou"),
+    ("写作助手", "Writer", "xie zuo zhu shou"),
+    ("客服大模型", "Service Model", "ke fu da mo xing"),
+    ("医疗大模型", "Medical Model", "yi liao da mo xing"),
+    ("金融大模型", "Finance Model", "jin rong da mo xing"),
+    ("代码助手", "Coder", "dai ma zhu shou"),
+    ("对话模型", "Chat", "dui hua mo xing"),
+    ("多模态大模型", "Vision Model", "duo mo tai da mo xing"),
+    ("教育大模型", "Tutor", "jiao yu da mo xing"),
+    ("法律大模型", "Legal Model", "fa lv da mo xing"),
+    ("搜索问答", "Search", "sou suo wen da"),
+)
+COMPANY_KINDS = (
+    ("科技有限公司", "Technology Co., Ltd.", ApplicantKind.PRIVATE),
+    ("智能科技有限公司", "Intelligent Technology Co., Ltd.", ApplicantKind.PRIVATE),
+    ("信息技术有限公司", "Information Technology Co., Ltd.", ApplicantKind.PRIVATE),
+    ("网络科技有限公司", "Network Technology Co., Ltd.", ApplicantKind.PRIVATE),
+    ("数据科技股份有限公司", "Data Technology Co., Ltd.", ApplicantKind.OTHER),
+    ("人工智能研究院", "Institute of Artificial Intelligence", ApplicantKind.ACADEMIC),
+)
+
+# Histories a model with a given final status may have had, in workflow order; the first
+# step enters the register (from_status ""), the last ends in the model's status.
+FILING_PATHS = {
+    S.SUBMITTED: [(S.SUBMITTED,)],
+    S.PROVINCIAL_REVIEW: [
+        (S.SUBMITTED, S.PROVINCIAL_REVIEW),
+        (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.SUPPLEMENT_REQUESTED, S.PROVINCIAL_REVIEW),
+    ],
+    S.SUPPLEMENT_REQUESTED: [
+        (S.PROVINCIAL_REVIEW, S.SUPPLEMENT_REQUESTED),
+        (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.SUPPLEMENT_REQUESTED),
+    ],
+    S.NATIONAL_REVIEW: [
+        (S.PROVINCIAL_REVIEW, S.NATIONAL_REVIEW),
+        (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.NATIONAL_REVIEW),
+        (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.SUPPLEMENT_REQUESTED, S.NATIONAL_REVIEW),
+    ],
+    S.APPROVED: [
+        (S.NATIONAL_REVIEW, S.APPROVED),
+        (S.PROVINCIAL_REVIEW, S.NATIONAL_REVIEW, S.APPROVED),
+        (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.NATIONAL_REVIEW, S.APPROVED),
+        (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.SUPPLEMENT_REQUESTED, S.NATIONAL_REVIEW, S.APPROVED),
+    ],
+    S.REJECTED: [
+        (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.REJECTED),
+        (S.PROVINCIAL_REVIEW, S.NATIONAL_REVIEW, S.REJECTED),
+        (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.SUPPLEMENT_REQUESTED, S.REJECTED),
+    ],
+    S.WITHDRAWN: [
+        (S.SUBMITTED, S.WITHDRAWN),
+        (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.WITHDRAWN),
+        (S.PROVINCIAL_REVIEW, S.NATIONAL_REVIEW, S.WITHDRAWN),
+    ],
+    S.SUSPENDED: [
+        (S.NATIONAL_REVIEW, S.APPROVED, S.SUSPENDED),
+        (S.APPROVED, S.SUSPENDED),
+    ],
+    S.CANCELLED: [
+        (S.NATIONAL_REVIEW, S.APPROVED, S.CANCELLED),
+        (S.NATIONAL_REVIEW, S.APPROVED, S.SUSPENDED, S.CANCELLED),
+    ],
+    S.REVOKED: [
+        (S.NATIONAL_REVIEW, S.APPROVED, S.REVOKED),
+        (S.NATIONAL_REVIEW, S.APPROVED, S.SUSPENDED, S.REVOKED),
+    ],
+}
+# Registrations are reviewed by the provincial office alone.
+REGISTRATION_PATHS = {
+    **FILING_PATHS,
+    S.APPROVED: [
+        (S.PROVINCIAL_REVIEW, S.APPROVED),
+        (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.APPROVED),
+        (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.SUPPLEMENT_REQUESTED, S.PROVINCIAL_REVIEW, S.APPROVED),
+    ],
+    S.NATIONAL_REVIEW: [],
+    S.REJECTED: [
+        (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.REJECTED),
+        (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.SUPPLEMENT_REQUESTED, S.REJECTED),
+    ],
+    S.WITHDRAWN: [(S.SUBMITTED, S.WITHDRAWN), (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.WITHDRAWN)],
+    S.SUSPENDED: [(S.PROVINCIAL_REVIEW, S.APPROVED, S.SUSPENDED)],
+    S.CANCELLED: [(S.PROVINCIAL_REVIEW, S.APPROVED, S.CANCELLED)],
+    S.REVOKED: [(S.PROVINCIAL_REVIEW, S.APPROVED, S.SUSPENDED, S.REVOKED)],
+}
+APPROVED_FAMILY = (S.APPROVED, S.SUSPENDED, S.CANCELLED, S.REVOKED)
+
+
+class BenchError(Exception):
+    """The benchmark cannot run as asked; the message says why."""
+
+
+# The benchmark's own database -------------------------------------------------------------
+
+
+@dataclass
+class BenchDatabase:
+    description: str
+    settings_dict: dict
+    temporary_dir: str = ""
+    reused: bool = False
+
+
+def _identity(settings_dict):
+    return (
+        settings_dict.get("ENGINE"),
+        str(settings_dict.get("NAME") or ""),
+        settings_dict.get("HOST") or "",
+        str(settings_dict.get("PORT") or ""),
+    )
+
+
+def _switch_default(settings_dict):
+    """Point the ``default`` alias at ``settings_dict``; nothing has queried the old one.
+
+    Replacing the alias (rather than setting an environment variable) keeps everything
+    in-process: the views, the importer and the test client all use ``connections``.
+    """
+    connections["default"].close()
+    settings.DATABASES["default"] = settings_dict
+    # The handler caches the configured settings; drop the cache so defaults are filled in.
+    connections.__dict__.pop("settings", None)
+    connections._settings = None
+    connections["default"] = connections.create_connection("default")
+
+
+def _sqlite_settings(path):
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": dict(getattr(settings, "SQLITE_OPTIONS", {})),
+    }
+
+
+def open_database(url=None):
+    """Switch to the benchmark's database, refusing anything that could be real data.
+
+    Without ``url``: a new SQLite file in a temporary directory, removed by
+    ``close_database``. With ``url``: that database (created when it is a missing
+    PostgreSQL database or SQLite file), which must be empty or hold an earlier
+    benchmark's data set, and must not be the configured development database.
+    """
+    development = _identity(settings.DATABASES["default"])
+    if not url:
+        directory = tempfile.mkdtemp(prefix="tracker-bench-")
+        settings_dict = _sqlite_settings(Path(directory) / "bench.sqlite3")
+        _switch_default(settings_dict)
+        return BenchDatabase(
+            f"SQLite {settings_dict['NAME']} (temporary)", settings_dict, temporary_dir=directory
+        )
+    try:
+        settings_dict = dj_database_url.parse(url)
+    except ValueError as exc:
+        raise BenchError(f"Cannot read the database URL: {exc}") from exc
+    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+        path = Path(settings_dict["NAME"]).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        settings_dict = _sqlite_settings(path)
+        # Read-only first: the connection's own setup would switch a foreign file to WAL.
+        _refuse_foreign(_sqlite_tables(path), path)
+    if _identity(settings_dict) == development:
+        raise BenchError(
+            "That is the development database; the benchmark only writes to a database of its own."
+        )
+    _switch_default(settings_dict)
+    if settings_dict["ENGINE"] == "django.db.backends.postgresql":
+        _create_postgresql_database(settings_dict["NAME"])
+    try:
+        tables = connection.introspection.table_names()
+    except DatabaseError as exc:
+        raise BenchError(f"Cannot open {settings_dict['NAME']}: {exc}") from exc
+    _refuse_foreign(tables, settings_dict["NAME"])
+    reused = MARKER_TABLE in tables
+    engine = settings_dict["ENGINE"].rsplit(".", 1)[-1]
+    return BenchDatabase(f"{engine} {settings_dict['NAME']}", settings_dict, reused=reused)
+
+
+def _sqlite_tables(path):
+    if not path.exists():
+        return []
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            return [row[0] for row in db.execute("SELECT name FROM sqlite_master")]
+    except sqlite3.Error as exc:
+        raise BenchError(f"Cannot read {path}: {exc}") from exc
+
+
+def _refuse_foreign(tables, name):
+    if tables and MARKER_TABLE not in tables:
+        raise BenchError(
+            f"The database {name} holds tables but no benchmark data set; give the URL "
+            "of an empty database (or of an earlier benchmark's)."
+        )
+
+
+def _create_postgresql_database(name):
+    try:
+        connection.ensure_connection()
+        return
+    except OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise BenchError(f"Cannot connect to PostgreSQL: {exc}") from exc
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
+
+
+def close_database(database):
+    connections["default"].close()
+    if database.temporary_dir:
+        shutil.rmtree(database.temporary_dir, ignore_errors=True)
+
+
+def dataset_parameters():
+    """The (models, applicants, seed) of the data set in the current database, or None."""
+    if MARKER_TABLE not in connection.introspection.table_names():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT models, applicants, seed FROM {MARKER_TABLE}")
+        row = cursor.fetchone()
+    return tuple(row) if row else None
+
+
+def _mark_dataset(spec):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {MARKER_TABLE} (models integer, applicants integer, seed integer)"
+        )
+        cursor.execute(
+            f"INSERT INTO {MARKER_TABLE} VALUES (%s, %s, %s)",
+            [spec.models, spec.applicants, spec.seed],
+        )
+
+
+def migrate():
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+# Generating the data set ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spec:
+    models: int = 100_000
+    applicants: int = 5_000
+    seed: int = 1
+
+
+@dataclass
+class Generated:
+    seconds: float = 0.0
+    counts: dict = field(default_factory=dict)
+
+
+class _Names:
+    """Unique names and slugs held in memory, so no row needs a query to be unique."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.taken_slugs = set()
+
+    def brand(self, syllables=2):
+        pairs = [self.rng.choice(SYLLABLES) for _ in range(syllables)]
+        return "".join(p[0] for p in pairs), [p[1] for p in pairs]
+
+    def slug(self, base, fallback, max_length):
+        base = (base or fallback)[: max_length - 8].strip("-") or fallback
+        slug, n = base, 2
+        while slug in self.taken_slugs:
+            slug, n = f"{base}-{n}", n + 1
+        self.taken_slugs.add(slug)
+        return slug
+
+
+def _day(start, end, rng):
+    return start + datetime.timedelta(days=rng.randrange((end - start).days + 1))
+
+
+def _later(day, rng, mean_days, last):
+    return min(day + datetime.timedelta(days=int(rng.expovariate(1 / mean_days))), last)
+
+
+def _weighted(rng, weights, k):
+    values = list(weights)
+    return rng.choices(values, weights=[weights[v] for v in values], k=k)
+
+
+def _make_batches(last_day):
+    """About thirty notices, every six weeks from the first batch of 2023-08-31."""
+    batches, day, n = [], datetime.date(2023, 8, 31), 1
+    while day <= last_day:
+        batches.append(
+            Batch(
+                id=n,
+                slug=f"{day.isoformat()}-cac-batch",
+                title_en=f"Generative AI filings announced {day.isoformat()}",
+                title_zh=f"{day.isoformat()} 公布的生成式人工智能服务备案",
+                announced_on=day,
+                covers_until=day - datetime.timedelta(days=7),
+            )
+        )
+        day, n = day + datetime.timedelta(days=41), n + 1
+    Batch.objects.bulk_create(batches)
+    return batches
+
+
+def _make_applicants(spec, names, jurisdictions):
+    rng = names.rng
+    weights = {j: JURISDICTION_WEIGHTS.get(j.code, 1) for j in jurisdictions}
+    chosen = _weighted(rng, weights, spec.applicants)
+    seen, applicants = set(), []
+    for i, jurisdiction in enumerate(chosen, start=1):
+        kind_zh, kind_en, kind = rng.choice(COMPANY_KINDS)
+        place = "中国" if jurisdiction.code == "SASAC" else jurisdiction.name_zh
+        place_en = "China" if jurisdiction.code == "SASAC" else jurisdiction.name_en
+        # Several hanzi share a romanisation, so both names are checked for uniqueness.
+        for attempt in itertools.count():
+            brand_zh, brand_py = names.brand(2 if attempt < 20 else 3)
+            name_zh = f"{place}{brand_zh}{kind_zh}"
+            name_en = f"{place_en} {''.join(brand_py).title()} {kind_en}"
+            if name_zh not in seen and name_en not in seen:
+                break
+        seen.update((name_zh, name_en))
+        # One in five is known only by its Chinese legal name, as in the published lists.
+        if rng.random() < 0.2:
+            name_en = ""
+        if jurisdiction.code == "SASAC":
+            kind = ApplicantKind.STATE_OWNED
+        applicants.append(
+            Applicant(
+                id=i,
+                name_zh=name_zh,
+                name_en=name_en,
+                slug=names.slug(slug_base(name_en, name_zh), "applicant", 80),
+                jurisdiction=jurisdiction,
+                kind=kind,
+            )
+        )
+    Applicant.objects.bulk_create(applicants, batch_size=1000)
+    return applicants
+
+
+def _model_name(rng, names, taken, applicant_id):
+    """(name_zh, name_en, slug base, brand syllables), unique for the applicant.
+
+    A few models' names were never reported; they keep both names empty.
+    """
+    brand_zh, brand_py = names.brand()
+    roll = rng.random()
+    if roll < 0.01:
+        return "", "", "", brand_py
+    noun_zh, noun_en, noun_py = rng.choice(MODEL_NOUNS)
+    name_zh, name_en = brand_zh + noun_zh, f"{''.join(brand_py).title()} {noun_en}"
+    version = 1
+    while (applicant_id, name_zh) in taken or (applicant_id, name_en) in taken:
+        version += 1
+        name_zh = f"{brand_zh}{noun_zh} {version}.0"
+        name_en = f"{''.join(brand_py).title()} {noun_en} {version}.0"
+    taken.add((applicant_id, name_zh))
+    taken.add((applicant_id, name_en))
+    slug = slugify(f"{' '.join(brand_py)} {noun_py} {version if version > 1 else ''}")
+    if roll < 0.23:
+        return name_zh, "", slug, brand_py
+    if roll < 0.29:
+        return "", name_en, slugify(name_en), brand_py
+    return name_zh, name_en, slug, brand_py
+
+
+class _FilingNumbers:
+    """Numbers in the published style: ``Beijing-YunQue-20230821`` in 2023, then a serial."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.serials = {}
+        self.taken = set()
+
+    def make(self, jurisdiction, brand_py, day, registration):
+        token = jurisdiction.filing_token
+        if token == "Zhejiang" and self.rng.random() < 0.3:
+            token = "ZheJiang"
+        brand = "".join(p.title() for p in brand_py)
+        if registration:
+            brand = f"DJ-{brand}"
+        number = f"{token}-{brand}-{day:%Y%m%d}"
+        if day.year >= 2024 or number in self.taken:
+            serial = self.serials[day] = self.serials.get(day, 0) + 1
+            number = f"{number}{serial:04d}"
+        self.taken.add(number)
+        return number
+
+
+def _history_days(path, rng, last_day):
+    """One non-decreasing day per step, the first somewhere in the register's life."""
+    first = _day(FIRST_DAY, last_day - datetime.timedelta(days=30), rng)
+    days = [first]
+    for _step in path[1:]:
+        days.append(_later(days[-1], rng, 45, last_day))
+    return days
+
+
+MODEL_COLUMNS = (
+    "id",
+    "name_zh",
+    "name_en",
+    "slug",
+    "applicant_id",
+    "filing_type",
+    "scope",
+    "sector",
+    "upstream_id",
+    "status",
+    "filing_number",
+    "submitted_on",
+    "approved_on",
+    "batch_id",
+    "seq_no",
+    "description",
+    "internal_notes",
+    "version",
+    "created_at",
+    "updated_at",
+)
+STEP_COLUMNS = ("model_id", "from_status", "to_status", "happened_on", "recorded_at", "note")
+
+
+def _insert(model, columns, rows):
+    """Insert tuples through one prepared statement.
+
+    ``bulk_create`` compiles SQL for every row it writes, which at a million models
+    takes longer than writing them; the values here are already in database form.
+    """
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+class _Generator:
+    """The state one data set is drawn from: names, numbers and notices already used."""
+
+    def __init__(self, rng, names, applicants, batches, last_day):
+        self.rng, self.names, self.last_day = rng, names, last_day
+        self.batches, self.announced = batches, [b.announced_on for b in batches]
+        self.jurisdiction_of = {a.id: a.jurisdiction for a in applicants}
+        self.numbers, self.taken_names = _FilingNumbers(rng), set()
+        self.approved_filings, self.seq_in_batch = [], {}
+        self.date = connection.ops.adapt_datefield_value
+        self.stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+        self.recorded = {}
+
+    def model(self, model_id, applicant_id, status):
+        """The row of one model and the rows of its history."""
+        rng = self.rng
+        registration = bool(self.approved_filings) and rng.random() < 0.4
+        paths = (REGISTRATION_PATHS if registration else FILING_PATHS)[status]
+        if not paths:
+            status, paths = S.PROVINCIAL_REVIEW, REGISTRATION_PATHS[S.PROVINCIAL_REVIEW]
+        path = rng.choice(paths)
+        days = _history_days(path, rng, self.last_day)
+        name_zh, name_en, slug_text, brand_py = _model_name(
+            rng, self.names, self.taken_names, applicant_id
+        )
+        approved_on = days[path.index(S.APPROVED)] if S.APPROVED in path else None
+        scope, sector = (
+            (Scope.GENERAL, "") if rng.random() < 0.35 else (Scope.INDUSTRY, rng.choice(SECTORS))
+        )
+        filing_number, batch_id, seq_no = "", None, None
+        if approved_on is not None:
+            filing_number = self.numbers.make(
+                self.jurisdiction_of[applicant_id], brand_py, approved_on, registration
+            )
+            batch_id, seq_no = self._notice(approved_on)
+            if not registration and status == S.APPROVED:
+                self.approved_filings.append(model_id)
+        row = (
+            model_id,
+            name_zh,
+            name_en,
+            self.names.slug(slug_text, f"model-{model_id}", 100),
+            applicant_id,
+            FilingType.REGISTRATION if registration else FilingType.FILING,
+            scope,
+            sector,
+            rng.choice(self.approved_filings) if registration else None,
+            status,
+            filing_number,
+            self.date(days[0]) if path[0] == S.SUBMITTED else None,
+            self.date(approved_on),
+            batch_id,
+            seq_no,
+            "",
+            "",
+            1,
+            self.stamp,
+            self.stamp,
+        )
+        steps = [
+            (model_id, previous, to_status, self.date(day), self._recorded_at(day), "")
+            for previous, to_status, day in zip(("", *path), path, days, strict=False)
+        ]
+        return row, steps
+
+    def _notice(self, approved_on):
+        """The first notice published on or after the approval, and the row's number in it."""
+        index = bisect.bisect_left(self.announced, approved_on)
+        if index == len(self.batches):
+            return None, None
+        batch_id = self.batches[index].id
+        self.seq_in_batch[batch_id] = self.seq_in_batch.get(batch_id, 0) + 1
+        return batch_id, self.seq_in_batch[batch_id]
+
+    def _recorded_at(self, day):
+        if day not in self.recorded:
+            moment = datetime.datetime.combine(day, datetime.time(18), tzinfo=CHINA)
+            self.recorded[day] = connection.ops.adapt_datetimefield_value(moment)
+        return self.recorded[day]
+
+
+def generate(spec, log=lambda message: None, today=None):
+    """Write the data set described by ``spec`` into the current (empty) database."""
+    started = time.perf_counter()
+    rng = random.Random(spec.seed)
+    last_day = min(LAST_DAY, today or timezone.localdate())
+    names = _Names(rng)
+    jurisdictions = list(Jurisdiction.objects.order_by("pk"))
+    with transaction.atomic():
+        batches = _make_batches(last_day)
+        applicants = _make_applicants(spec, names, jurisdictions)
+    log(f"  {len(applicants):,} applicants, {len(batches)} batches")
+    generator = _Generator(rng, names, applicants, batches, last_day)
+
+    # A few applicants file hundreds or thousands of models; most file a handful.
+    ranks = list(range(1, spec.applicants + 1))
+    rng.shuffle(ranks)
+    cumulative = list(itertools.accumulate(1 / rank**0.8 for rank in ranks))
+    applicant_ids = [a.id for a in applicants]
+
+    counts = {"models": 0, "status_changes": 0}
+    for start in range(0, spec.models, CHUNK):
+        size = min(CHUNK, spec.models - start)
+        owners = rng.choices(applicant_ids, cum_weights=cumulative, k=size)
+        statuses = _weighted(rng, STATUS_WEIGHTS, size)
+        models, steps = [], []
+        for offset, (applicant_id, status) in enumerate(zip(owners, statuses, strict=True)):
+            row, history = generator.model(start + offset + 1, applicant_id, status)
+            models.append(row)
+            steps += history
+        with transaction.atomic():
+            _insert(AIModel, MODEL_COLUMNS, models)
+            _insert(StatusChange, STEP_COLUMNS, steps)
+        counts["models"] += len(models)
+        counts["status_changes"] += len(steps)
+        if (start // CHUNK) % 20 == 19:
+            log(f"  {counts['models']:,} models")
+    _finish_batches(batches)
+    _reset_sequences()
+    _mark_dataset(spec)
+    _analyze()
+    counts |= {"applicants": len(applicants), "batches": len(batches)}
+    return Generated(seconds=time.perf_counter() - started, counts=counts)
+
+
+def _finish_batches(batches):
+    """Announced counts as the notices state them: close to, not always equal to, the rows."""
+    entered = dict(
+        AIModel.objects.filter(batch__isnull=False).values_list("batch").annotate(n=Count("pk"))
+    )
+    total = 0
+    for batch in batches:
+        batch.reported_new = entered.get(batch.id, 0) + (batch.id % 3 == 0)
+        total += batch.reported_new
+        batch.reported_total = total
+    Batch.objects.bulk_update(batches, ["reported_new", "reported_total"])
+
+
+def _reset_sequences():
+    """Rows were written with explicit ids; PostgreSQL's sequences must catch up."""
+    statements = connection.ops.sequence_reset_sql(
+        no_style(), [Applicant, Batch, AIModel, StatusChange]
+    )
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def _analyze():
+    """Fresh statistics, as a long-running database would have, so plans are realistic."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+# Measuring --------------------------------------------------------------------------------
+
+
+@dataclass
+class PageRow:
+    label: str
+    path: str
+    status: str = ""
+    median_ms: float | None = None
+    p95_ms: float | None = None
+    queries: int | None = None
+    note: str = ""
+
+
+@dataclass
+class ExportRow:
+    label: str
+    path: str
+    rows: int = 0
+    seconds: float | None = None
+    python_peak_mb: float | None = None
+    rss_peak_mb: float | None = None
+    cli_seconds: float | None = None
+    note: str = ""
+
+    @property
+    def rows_per_second(self):
+        return self.rows / self.seconds if self.seconds else None
+
+    @property
+    def ratio(self):
+        return self.seconds / self.cli_seconds if self.seconds and self.cli_seconds else None
+
+
+@dataclass
+class ImportRow:
+    rows: int
+    seconds: float | None = None
+    created: int = 0
+    note: str = ""
+
+
+def percentile(values, share):
+    """Nearest-rank percentile: the smallest value with ``share`` of the values at or below."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * share // 1))
+    return ordered[int(rank) - 1]
+
+
+def _get(client, path):
+    """The response to ``path`` and the seconds it took, streamed content included."""
+    started = time.perf_counter()
+    response = client.get(path)
+    if response.streaming:
+        for _chunk in response.streaming_content:
+            pass
+    else:
+        response.content  # noqa: B018 - a lazy body would be rendered outside the timing
+    return response, time.perf_counter() - started
+
+
+def _routed(path):
+    try:
+        resolve(path.split("?", 1)[0])
+    except Resolver404:
+        return False
+    return True
+
+
+def page_targets():
+    """(label, path) of every public page measured, chosen from the data in the database."""
+    from . import views
+
+    per_page = getattr(views, "PER_PAGE", 50)
+    total = AIModel.objects.count()
+    last_page = max(1, -(-total // per_page))
+    applicant = (
+        Applicant.objects.annotate(n=Count("models")).order_by("-n", "pk").values("slug", "n")
+    ).first() or {"slug": "none", "n": 0}
+    batch = (
+        Batch.objects.annotate(n=Count("models")).order_by("-n", "pk").values("slug", "n")
+    ).first() or {"slug": "none", "n": 0}
+    detail = (
+        AIModel.objects.filter(filing_type=FilingType.REGISTRATION, status=S.APPROVED)
+        .order_by("pk")
+        .values_list("slug", flat=True)
+        .first()
+        or AIModel.objects.order_by("pk").values_list("slug", flat=True).first()
+        or "none"
+    )
+    name = (
+        AIModel.objects.exclude(name_zh="")
+        .order_by("pk")
+        .values_list("name_zh", flat=True)[total // 2 : total // 2 + 1]
+        .first()
+    )
+    rare = (name or "智元")[:2]
+
+    def models(**params):
+        return "/models/?" + urlencode(params)
+
+    return [
+        ("overview", "/"),
+        ("models", "/models/"),
+        ("models, pending status", models(status=S.NATIONAL_REVIEW)),
+        ("models, jurisdiction", models(jurisdiction="BJ")),
+        ("models, status+jurisdiction", models(status=S.APPROVED, jurisdiction="ZJ")),
+        ("models, search (rare)", models(q=rare)),
+        ("models, search (common)", models(q="assistant")),
+        ("models, sort -approved_on", models(sort="-approved_on")),
+        ("models, sort name", models(sort="name")),
+        (f"models, page {max(1, last_page - 1)}", models(page=max(1, last_page - 1))),
+        ("model detail", f"/models/{detail}/"),
+        ("applicants", "/applicants/"),
+        (f"applicant ({applicant['n']:,} models)", f"/applicants/{applicant['slug']}/"),
+        ("batches", "/batches/"),
+        (f"batch ({batch['n']:,} models)", f"/batches/{batch['slug']}/"),
+        ("backlog", "/backlog/"),
+        ("reports", "/reports/"),
+        ("feed", "/feeds/approvals/"),
+    ]
+
+
+def measure_page(client, label, path, repeat, warmup=2):
+    row = PageRow(label, path)
+    if not _routed(path):
+        row.status = "missing"
+        return row
+    try:
+        for _ in range(warmup):
+            _get(client, path)
+        with CaptureQueriesContext(connection) as queries:
+            response, _seconds = _get(client, path)
+        # Counted now: the next request's request_started signal empties the query log.
+        row.queries = len(queries)
+        timings = [_get(client, path)[1] * 1000 for _ in range(repeat)]
+    except Exception as exc:  # noqa: BLE001 - a broken page is a row of the table, not a crash
+        row.status = "error"
+        row.note = f"{type(exc).__name__}: {exc}"[:200]
+        return row
+    row.status = str(response.status_code)
+    row.median_ms = statistics.median(timings)
+    row.p95_ms = percentile(timings, 0.95)
+    return row
+
+
+def measure_pages(repeat, log=lambda message: None):
+    client = Client()
+    rows = []
+    for label, path in page_targets():
+        rows.append(measure_page(client, label, path, repeat))
+        log(f"  {label}: {rows[-1].status}")
+    return rows
+
+
+# Export -----------------------------------------------------------------------------------
+
+EXPORT_PATH = "/models/export.csv"
+
+
+def _tenth_day():
+    """The approval day from which on about a tenth of all models were approved."""
+    total = AIModel.objects.count()
+    index = max(0, total // 10 - 1)
+    return (
+        AIModel.objects.filter(approved_on__isnull=False)
+        .order_by("-approved_on")
+        .values_list("approved_on", flat=True)[index : index + 1]
+        .first()
+    )
+
+
+def _reset_rss_peak():
+    """Reset the kernel's high-water mark of this process's resident memory (Linux only)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        return None
+    return _proc_status_kb("VmRSS")
+
+
+def _proc_status_kb(key):
+    with contextlib.suppress(OSError), open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def _export_memory(client, path):
+    """Peaks while streaming ``path``, in MB: Python's allocations, and resident memory.
+
+    tracemalloc sees only Python objects (the rows and the CSV text); the resident peak
+    also counts the database driver's buffers. The kernel's high-water mark is reset
+    first, so the second number is the process's peak during this export alone.
+    """
+    rss_reset = _reset_rss_peak() is not None
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        _get(client, path)
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    rss_peak = _proc_status_kb("VmHWM") if rss_reset else None
+    return peak / 2**20, rss_peak / 1024 if rss_peak else None
+
+
+def _count_rows(client, path):
+    response = client.get(path)
+    lines = sum(chunk.count(b"\n") for chunk in response.streaming_content)
+    return max(0, lines - 1)
+
+
+def export_sql(since=None):
+    """The export's join in plain SQL, for the command-line client to run on the same file."""
+    model, applicant = AIModel._meta.db_table, Applicant._meta.db_table
+    jurisdiction, batch = Jurisdiction._meta.db_table, Batch._meta.db_table
+    pending = ", ".join(f"'{status}'" for status in PENDING_STATUSES)
+    today = timezone.localdate().isoformat()
+    if connection.vendor == "sqlite":
+        days = (
+            f"CAST(julianday(CASE WHEN m.status IN ({pending}) THEN '{today}' "
+            "ELSE m.approved_on END) - julianday(m.submitted_on) AS INTEGER)"
+        )
+    else:
+        days = (
+            f"(CASE WHEN m.status IN ({pending}) THEN DATE '{today}' "
+            "ELSE m.approved_on END) - m.submitted_on"
+        )
+    where = f"WHERE m.approved_on >= '{since.isoformat()}'" if since else ""
+    return (
+        "SELECT m.filing_number, m.name_zh, m.name_en, a.name_zh, a.name_en, j.code, "
+        "m.filing_type, m.scope, m.sector, m.status, m.submitted_on, m.approved_on, b.slug, "
+        f"{days}, '/models/' || m.slug || '/' "
+        f"FROM {model} m JOIN {applicant} a ON a.id = m.applicant_id "
+        f"LEFT JOIN {jurisdiction} j ON j.id = a.jurisdiction_id "
+        f"LEFT JOIN {batch} b ON b.id = m.batch_id {where} "
+        "ORDER BY m.approved_on DESC NULLS LAST, m.id"
+    )
+
+
+def _cli_command(sql):
+    """The command line that writes ``sql``'s rows as CSV, or None when no client exists."""
+    settings_dict = connection.settings_dict
+    if connection.vendor == "sqlite":
+        client = shutil.which("sqlite3")
+        return ([client, "-csv", "-header", settings_dict["NAME"], sql], {}) if client else None
+    client = shutil.which("psql")
+    if client is None:
+        return None
+    env = {**os.environ, "PGPASSWORD": str(settings_dict.get("PASSWORD") or "")}
+    args = [client, "-X", "-q", "-d", settings_dict["NAME"]]
+    for flag, key in (("-h", "HOST"), ("-p", "PORT"), ("-U", "USER")):
+        if settings_dict.get(key):
+            args += [flag, str(settings_dict[key])]
+    return [*args, "-c", f"\\copy ({sql}) to stdout csv header"], env
+
+
+def _cli_seconds(sql):
+    command = _cli_command(sql)
+    if command is None:
+        return None
+    args, env = command
+    started = time.perf_counter()
+    subprocess.run(args, stdout=subprocess.DEVNULL, check=True, env=env or None)
+    return time.perf_counter() - started
+
+
+def measure_export(log=lambda message: None):
+    """Every row and about a tenth of them: time, rows per second, peak memory, CLI time."""
+    client = Client()
+    since = _tenth_day()
+    rows = [
+        ExportRow(label, EXPORT_PATH + (f"?approved_after={day.isoformat()}" if day else ""))
+        for label, day in (("export 10%", since), ("export 100%", None))
+    ]
+    if not _routed(EXPORT_PATH):
+        for row in rows:
+            row.note = "missing"
+        return rows
+    try:
+        # Memory first and the smaller export first, so neither peak is an earlier one's.
+        for row in rows:
+            row.python_peak_mb, row.rss_peak_mb = _export_memory(client, row.path)
+        for row in rows:
+            row.rows = _count_rows(client, row.path)
+            response, row.seconds = _get(client, row.path)
+            if response.status_code != 200:
+                row.note = f"status {response.status_code}"
+            log(f"  {row.label}: {row.rows:,} rows")
+    except Exception as exc:  # noqa: BLE001 - reported in the table
+        rows[-1].note = f"{type(exc).__name__}: {exc}"[:200]
+        return rows
+    for row, day in zip(rows, (since, None), strict=True):
+        try:
+            row.cli_seconds = _cli_seconds(export_sql(day))
+        except (OSError, subprocess.CalledProcessError) as exc:
+            row.note = f"command-line client failed: {exc}"[:200]
+    return rows
+
+
+# Import -----------------------------------------------------------------------------------
+
+IMPORT_BATCH_SLUG = "benchmark-import"
+
+
+def write_published_list(path, rows, seed):
+    """A published list of ``rows`` new approvals: half by known applicants, half by new."""
+    rng = random.Random(seed + 1)
+    names = _Names(rng)
+    jurisdictions = list(Jurisdiction.objects.all())
+    known = list(
+        Applicant.objects.exclude(name_zh="")
+        .select_related("jurisdiction")
+        .order_by("pk")
+        .values_list("name_zh", "jurisdiction__name_zh")[:2000]
+    )
+    numbers = _FilingNumbers(rng)
+    today = timezone.localdate()
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["序号", "属地", "模型名称", "备案单位", "备案号", "备案时间"])
+        for seq_no in range(1, rows + 1):
+            # Three-syllable brands never occur in the generated register, so every row is new.
+            brand_zh, brand_py = names.brand(3)
+            noun_zh = rng.choice(MODEL_NOUNS)[0]
+            if known and rng.random() < 0.5:
+                applicant, place = rng.choice(known)
+            else:
+                jurisdiction = rng.choice(jurisdictions)
+                place = jurisdiction.name_zh
+                applicant = f"{place}{names.brand(3)[0]}{rng.choice(COMPANY_KINDS)[0]}"
+            jurisdiction = next(j for j in jurisdictions if j.name_zh == place)
+            day = _day(today - datetime.timedelta(days=60), today, rng)
+            number = numbers.make(jurisdiction, brand_py, day, registration=False)
+            writer.writerow([seq_no, place, f"{brand_zh}{noun_zh}", applicant, number, day])
+
+
+def measure_import(rows=10_000, seed=1, directory=None, log=lambda message: None):
+    """Time ``importer.import_list`` on a generated list; the import is rolled back after."""
+    from . import importer
+
+    row = ImportRow(rows)
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        path = Path(tmp) / "published-list.csv"
+        write_published_list(path, rows, seed)
+        with transaction.atomic():
+            batch = Batch.objects.create(
+                slug=IMPORT_BATCH_SLUG,
+                title_en="Benchmark import",
+                announced_on=timezone.localdate(),
+            )
+            started = time.perf_counter()
+            try:
+                result = importer.import_list(importer.read_path(path), batch=batch)
+            except Exception as exc:  # noqa: BLE001 - reported in the table
+                row.note = f"{type(exc).__name__}: {exc}"[:200]
+                transaction.set_rollback(True)
+                return row
+            row.seconds = time.perf_counter() - started
+            row.created = result.created_models
+            if result.bad_rows:
+                row.note = f"{len(result.bad_rows)} rows refused: {result.problem_lines()[:1]}"
+            # Rolled back so that a reused data set stays exactly as generated.
+            transaction.set_rollback(True)
+    log(f"  import: {row.created:,} models")
+    return row
+
+
+# Output -----------------------------------------------------------------------------------
+
+
+def _fmt(value, spec=",.1f"):
+    return "" if value is None else format(value, spec)
+
+
+def _table(header, rows):
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for r in [header, *rows]:
+        cells = [
+            str(c).ljust(w) if i < 2 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def report_lines(pages, exports, imported, repeat):
+    lines = [f"Pages: server time over {repeat} requests after warm-up, in-process test client"]
+    lines += _table(
+        ("page", "path", "status", "median ms", "p95 ms", "queries"),
+        [
+            (p.label, p.path, p.status, _fmt(p.median_ms), _fmt(p.p95_ms), _fmt(p.queries, "d"))
+            for p in pages
+        ],
+    )
+    lines += [f"  {p.label}: {p.note}" for p in pages if p.note]
+    cli = "sqlite3 -csv" if connection.vendor == "sqlite" else "psql \\copy"
+    lines += [
+        "",
+        f"Export {EXPORT_PATH} (peaks while streaming: Python allocations, process resident set)",
+    ]
+    lines += _table(
+        (
+            "export",
+            "path",
+            "rows",
+            "seconds",
+            "rows/s",
+            "py peak MB",
+            "rss peak MB",
+            f"{cli} s",
+            "ratio",
+        ),
+        [
+            (
+                e.label,
+                e.path,
+                _fmt(e.rows, ",d"),
+                _fmt(e.seconds, ".2f"),
+                _fmt(e.rows_per_second, ",.0f"),
+                _fmt(e.python_peak_mb),
+                _fmt(e.rss_peak_mb),
+                _fmt(e.cli_seconds, ".2f") if e.cli_seconds is not None else "n/a",
+                _fmt(e.ratio, ".1f"),
+            )
+            for e in exports
+        ],
+    )
+    lines += [f"  {e.label}: {e.note}" for e in exports if e.note]
+    lines += ["", "Import of a published list (tracker.importer.import_list, rolled back)"]
+    lines += _table(
+        ("import", "rows", "seconds", "rows/s", "created"),
+        [
+            (
+                "import",
+                _fmt(imported.rows, ",d"),
+                _fmt(imported.seconds, ".2f"),
+                _fmt(imported.rows / imported.seconds if imported.seconds else None, ",.0f"),
+                _fmt(imported.created, ",d"),
+            )
+        ],
+    )
+    if imported.note:
+        lines.append(f"  import: {imported.note}")
+    return lines

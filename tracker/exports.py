@@ -1,0 +1,292 @@
+"""The one CSV writer, and the exports built on it.
+
+Every CSV the project serves or writes (listing exports, reports, the admin action, the
+``export_csv`` command, the importer's rejected rows) goes through ``csv_chunks``: UTF-8 with
+a byte-order mark so Excel reads Chinese, one header row, ISO dates, empty cells for unknown
+values, and text that a spreadsheet would run as a formula prefixed with ``'``.
+
+Rows come from ``values_list(...).iterator()`` and are written in chunks, so an export of
+any size runs in constant memory.
+"""
+
+import csv
+import datetime
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib import admin
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from .filters import filter_models
+from .models import AIModel, Applicant, Batch, Status, days_in_review
+
+BOM = "\ufeff"
+CHUNK_ROWS = 500
+DB_CHUNK_SIZE = 2000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+MODEL_HEADER = [
+    "filing_number",
+    "name_zh",
+    "name_en",
+    "applicant_zh",
+    "applicant_en",
+    "jurisdiction",
+    "filing_type",
+    "scope",
+    "sector",
+    "status",
+    "submitted_on",
+    "approved_on",
+    "batch",
+    "days_in_review",
+    "url",
+]
+# The layout of the lists the CAC publishes, so a batch exported here imports back unchanged.
+PUBLISHED_HEADER = ["序号", "属地", "模型名称", "备案单位", "备案号", "备案时间"]
+
+
+def cell(value):
+    """One value as a CSV cell: numbers stay numbers, text is guarded against formulas."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return value
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    text = str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def csv_chunks(header, rows, chunk_rows=CHUNK_ROWS):
+    """Yield the CSV file as encoded chunks of ``chunk_rows`` rows each."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write(BOM)
+    writer.writerow(header)
+    for n, row in enumerate(rows, 1):
+        writer.writerow([cell(value) for value in row])
+        if n % chunk_rows == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+@dataclass
+class Export:
+    """A CSV file to be: its name (without date and extension), header and rows."""
+
+    name: str
+    header: list
+    rows: Iterable
+
+    def filename(self, dated=True):
+        if not dated:
+            return f"{self.name}.csv"
+        return f"{self.name}-{timezone.localdate().isoformat()}.csv"
+
+    def chunks(self):
+        return csv_chunks(self.header, self.rows)
+
+    def response(self, dated=True):
+        return StreamingHttpResponse(
+            self.chunks(),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{self.filename(dated)}"'},
+        )
+
+    def write_to(self, stream):
+        for chunk in self.chunks():
+            stream.write(chunk)
+
+
+def url_maker(base_url, route):
+    """A fast slug → absolute URL function: one ``reverse`` instead of one per row."""
+    placeholder = "__slug__"
+    template = base_url.rstrip("/") + reverse(route, args=[placeholder])
+    head, tail = template.split(placeholder)
+    return lambda slug: f"{head}{slug}{tail}"
+
+
+def model_rows(queryset, base_url, today=None):
+    today = today or timezone.localdate()
+    model_url = url_maker(base_url, "tracker:model_detail")
+    rows = queryset.values_list(
+        "filing_number",
+        "name_zh",
+        "name_en",
+        "applicant__name_zh",
+        "applicant__name_en",
+        "applicant__jurisdiction__code",
+        "filing_type",
+        "scope",
+        "sector",
+        "status",
+        "submitted_on",
+        "approved_on",
+        "batch__slug",
+        "slug",
+    ).iterator(chunk_size=DB_CHUNK_SIZE)
+    for *values, status, submitted_on, approved_on, batch, slug in rows:
+        yield (
+            *values,
+            status,
+            submitted_on,
+            approved_on,
+            batch,
+            days_in_review(status, submitted_on, approved_on, today),
+            model_url(slug),
+        )
+
+
+def models_export(queryset, base_url):
+    return Export("models", MODEL_HEADER, model_rows(queryset, base_url))
+
+
+def filtered_models(params):
+    """The /models/ listing's queryset for these GET parameters; bad values are ignored."""
+    queryset, _problems = filter_models(params)
+    return queryset
+
+
+APPLICANT_HEADER = [
+    "name_zh",
+    "name_en",
+    "jurisdiction",
+    "kind",
+    "website",
+    "parent_zh",
+    "parent_en",
+    "models",
+    *Status.values,
+    "url",
+]
+
+
+def applicants_export(base_url):
+    applicant_url = url_maker(base_url, "tracker:applicant_detail")
+    rows = (
+        Applicant.objects.for_listing()
+        .values_list(
+            "name_zh",
+            "name_en",
+            "jurisdiction__code",
+            "kind",
+            "website",
+            "parent__name_zh",
+            "parent__name_en",
+            "n_models",
+            *(f"n_{status}" for status in Status.values),
+            "slug",
+        )
+        .iterator(chunk_size=DB_CHUNK_SIZE)
+    )
+    return Export(
+        "applicants",
+        APPLICANT_HEADER,
+        ((*values, applicant_url(slug)) for *values, slug in rows),
+    )
+
+
+BACKLOG_HEADER = [
+    "name_zh",
+    "name_en",
+    "applicant_zh",
+    "applicant_en",
+    "jurisdiction",
+    "filing_type",
+    "scope",
+    "sector",
+    "status",
+    "submitted_on",
+    "days_waiting",
+    "url",
+]
+
+
+def backlog_rows(base_url):
+    today = timezone.localdate()
+    model_url = url_maker(base_url, "tracker:model_detail")
+    rows = (
+        AIModel.objects.backlog()
+        .values_list(
+            "name_zh",
+            "name_en",
+            "applicant__name_zh",
+            "applicant__name_en",
+            "applicant__jurisdiction__code",
+            "filing_type",
+            "scope",
+            "sector",
+            "status",
+            "submitted_on",
+            "slug",
+        )
+        .iterator(chunk_size=DB_CHUNK_SIZE)
+    )
+    for *values, submitted_on, slug in rows:
+        waiting = (today - submitted_on).days if submitted_on else None
+        yield *values, submitted_on, waiting, model_url(slug)
+
+
+def backlog_export(base_url):
+    return Export("backlog", BACKLOG_HEADER, backlog_rows(base_url))
+
+
+def published_rows(queryset):
+    rows = queryset.values_list(
+        "seq_no",
+        "applicant__jurisdiction__name_zh",
+        "name_zh",
+        "name_en",
+        "applicant__name_zh",
+        "applicant__name_en",
+        "filing_number",
+        "approved_on",
+    ).iterator(chunk_size=DB_CHUNK_SIZE)
+    for seq_no, jurisdiction, name_zh, name_en, applicant_zh, applicant_en, number, on in rows:
+        yield seq_no, jurisdiction, name_zh or name_en, applicant_zh or applicant_en, number, on
+
+
+def batch_export(batch):
+    queryset = AIModel.objects.filter(batch=batch).order_by("seq_no", "pk")
+    return Export(f"batch-{batch.slug}", PUBLISHED_HEADER, published_rows(queryset))
+
+
+def _base_url(request):
+    return request.build_absolute_uri("/")
+
+
+def models_csv(request):
+    return models_export(filtered_models(request.GET), _base_url(request)).response()
+
+
+def applicants_csv(request):
+    return applicants_export(_base_url(request)).response()
+
+
+def backlog_csv(request):
+    return backlog_export(_base_url(request)).response()
+
+
+def batch_csv(request, slug):
+    return batch_export(get_object_or_404(Batch, slug=slug)).response()
+
+
+@admin.action(description=gettext_lazy("Export selected as CSV"), permissions=["view"])
+def export_selected(modeladmin, request, queryset):
+    """The admin's "Export selected as CSV": the /models/export.csv file for these rows."""
+    return models_export(queryset, _base_url(request)).response()

@@ -1,0 +1,798 @@
+"""Importing a published CAC list: read, check every row, then write all of it or nothing.
+
+The national CAC publishes each batch as a six-column list (序号, 属地, 模型名称, 备案单位,
+备案号, 备案时间). Each row becomes an approved model in the chosen batch, with the step
+that entered it in its history. The same file imported twice changes nothing: a row whose
+model is already in the register is left alone.
+
+Used by the ``import_filings`` command and the admin import page alike.
+"""
+
+import csv
+import datetime
+import io
+import re
+import secrets
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, connection, transaction
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .exports import FORMULA_STARTS, PUBLISHED_HEADER, Export
+from .models import (
+    PENDING_STATUSES,
+    AIModel,
+    Applicant,
+    Batch,
+    FilingType,
+    Jurisdiction,
+    Status,
+    StatusChange,
+)
+from .text import normalise_name, slug_base
+
+FIELDS = ("seq_no", "jurisdiction", "model_name", "applicant", "filing_number", "filing_date")
+HEADERS = {
+    **dict(zip(PUBLISHED_HEADER, FIELDS, strict=True)),
+    **{name: name for name in FIELDS},
+}
+# Published lists often open with a title line or two before the header row.
+HEADER_SEARCH_ROWS = 10
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_NAME_LENGTH = AIModel._meta.get_field("name_zh").max_length
+MAX_NUMBER_LENGTH = AIModel._meta.get_field("filing_number").max_length
+BULK_SIZE = 500
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_DATE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
+)
+_COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+ORGANISATION_ENDINGS = (
+    "公司",
+    "研究院",
+    "研究所",
+    "研究中心",
+    "实验室",
+    "中心",
+    "大学",
+    "学院",
+    "集团",
+    "co., ltd",
+    "co.,ltd",
+    "co. ltd",
+    "ltd",
+    "limited",
+    "inc",
+    "corp",
+    "corporation",
+    "llc",
+    "gmbh",
+    "group",
+    "university",
+    "institute",
+    "laboratory",
+)
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read as a list; the message is meant for a person."""
+
+
+@dataclass
+class Row:
+    number: int
+    cells: dict
+    seq_no: int | None = None
+    model_name: str = ""
+    applicant_name: str = ""
+    filing_number: str = ""
+    filing_date: datetime.date | None = None
+    jurisdiction: Jurisdiction | None = None
+    problems: list = field(default_factory=list)
+    action: str = ""
+    existing_model: str = ""
+    new_applicant: bool = False
+
+    @property
+    def ok(self):
+        return not self.problems
+
+
+@dataclass
+class ImportResult:
+    rows: list
+    dry_run: bool
+    written: bool = False
+    created_models: int = 0
+    created_applicants: int = 0
+
+    @property
+    def good_rows(self):
+        return [row for row in self.rows if row.ok]
+
+    @property
+    def bad_rows(self):
+        return [row for row in self.rows if not row.ok]
+
+    @property
+    def to_create(self):
+        return [row for row in self.rows if row.ok and row.action == "create"]
+
+    @property
+    def unchanged(self):
+        return [row for row in self.rows if row.ok and row.action == "unchanged"]
+
+    @property
+    def new_applicant_names(self):
+        return sorted({row.applicant_name for row in self.to_create if row.new_applicant})
+
+    def problem_lines(self):
+        return [
+            _("Row %(row)s: %(problem)s") % {"row": row.number, "problem": problem}
+            for row in self.bad_rows
+            for problem in row.problems
+        ]
+
+
+# Reading ----------------------------------------------------------------------------------
+
+
+def read_path(path):
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ImportFileError(
+            _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc}
+        ) from exc
+    return data
+
+
+def table_rows(data):
+    """Yield (row number, list of cells) from CSV or XLSX bytes, whichever the content is."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportFileError(
+            _("The file is larger than %(size)s MB; a published list is far smaller.")
+            % {"size": MAX_FILE_BYTES // (1024 * 1024)}
+        )
+    if not data.strip():
+        raise ImportFileError(_("The file is empty."))
+    if data.startswith(b"PK\x03\x04"):
+        return _xlsx_rows(data)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError(
+            _("This is an old Excel (.xls) workbook: save it as .xlsx or CSV and try again.")
+        )
+    return _csv_rows(_decode(data))
+
+
+def _decode(data):
+    text = None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None or "\x00" in text or len(_CONTROL.findall(text[:4096])) > 0:
+        raise ImportFileError(
+            _(
+                "This is not a CSV file in UTF-8 or GB18030, nor an XLSX workbook "
+                "(it looks like binary data)."
+            )
+        )
+    return text
+
+
+def _csv_rows(text):
+    reader = csv.reader(io.StringIO(text, newline=""))
+    number = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise ImportFileError(
+                    _("Row %(row)s: a cell is longer than %(limit)s characters.")
+                    % {"row": number + 1, "limit": csv.field_size_limit()}
+                ) from exc
+            raise ImportFileError(
+                _("Row %(row)s: not valid CSV (%(error)s).") % {"row": number + 1, "error": exc}
+            ) from exc
+        number += 1
+        yield number, cells
+
+
+def _xlsx_rows(data):
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFileError(
+            _("The file looks like a workbook but cannot be read as XLSX: %(error)s")
+            % {"error": exc}
+        ) from exc
+    try:
+        for number, cells in enumerate(workbook.active.iter_rows(values_only=True), 1):
+            yield number, list(cells)
+    finally:
+        workbook.close()
+
+
+def _text(value):
+    """A cell as normalised text, with this project's own formula guard undone."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    text = normalise_name(value.isoformat() if isinstance(value, datetime.date) else value)
+    if text.startswith("'") and text[1:2].startswith(FORMULA_STARTS):
+        text = text[1:]
+    return text
+
+
+def _header_key(value):
+    key = _text(value).lower().replace(" ", "_")
+    return HEADERS.get(key)
+
+
+def parse(data):
+    """Rows of the list in ``data``, each with the problems that need no database to find."""
+    rows_iter = table_rows(data)
+    columns = None
+    for number, cells in rows_iter:
+        keys = [_header_key(value) for value in cells]
+        if sum(1 for key in keys if key) >= 3:
+            columns = keys
+            break
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    if columns is None:
+        raise ImportFileError(
+            _(
+                "No header row found in the first %(n)s rows. The list needs the columns "
+                "%(zh)s (or %(en)s)."
+            )
+            % {"n": HEADER_SEARCH_ROWS, "zh": ", ".join(PUBLISHED_HEADER), "en": ", ".join(FIELDS)}
+        )
+    missing = [zh for zh, key in zip(PUBLISHED_HEADER, FIELDS, strict=True) if key not in columns]
+    if missing:
+        raise ImportFileError(
+            _("Row %(row)s: the header lacks the columns %(missing)s.")
+            % {"row": number, "missing": ", ".join(missing)}
+        )
+    rows = []
+    for number, cells in rows_iter:
+        values = {key: value for key, value in zip(columns, cells, strict=False) if key}
+        if all(value is None or not str(value).strip() for value in cells):
+            continue
+        rows.append(_parse_row(number, values))
+    if not rows:
+        raise ImportFileError(_("The file has a header row but no rows below it."))
+    return rows
+
+
+def _parse_row(number, values):
+    cells = {key: _text(values.get(key)) for key in FIELDS}
+    row = Row(number=number, cells=cells)
+    digits = re.sub(r"\D", "", cells["seq_no"])
+    row.seq_no = int(digits) if digits and len(digits) < 10 else None
+    row.model_name = cells["model_name"]
+    row.applicant_name = cells["applicant"]
+    row.filing_number = cells["filing_number"]
+    problems = row.problems
+    if not row.model_name:
+        problems.append(_("the model name is empty."))
+    elif len(row.model_name) > MAX_NAME_LENGTH:
+        problems.append(
+            _("the model name is longer than %(n)s characters.") % {"n": MAX_NAME_LENGTH}
+        )
+    if not row.applicant_name:
+        problems.append(_("the applicant is empty."))
+    elif len(row.applicant_name) > MAX_NAME_LENGTH:
+        problems.append(
+            _("the applicant is longer than %(n)s characters.") % {"n": MAX_NAME_LENGTH}
+        )
+    if len(row.filing_number) > MAX_NUMBER_LENGTH:
+        problems.append(
+            _("the filing number is longer than %(n)s characters.") % {"n": MAX_NUMBER_LENGTH}
+        )
+    if looks_like_organisation(row.model_name) and not looks_like_organisation(row.applicant_name):
+        problems.append(
+            _(
+                "the model and applicant columns look swapped: the model name “%(model)s” "
+                "looks like an organisation."
+            )
+            % {"model": row.model_name}
+        )
+    _parse_date(row, values.get("filing_date"))
+    return row
+
+
+def _parse_date(row, value):
+    if isinstance(value, datetime.datetime):
+        row.filing_date = value.date()
+    elif isinstance(value, datetime.date):
+        row.filing_date = value
+    else:
+        text = row.cells["filing_date"]
+        if not text:
+            row.problems.append(_("the filing date is empty."))
+            return
+        match = _DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text)
+        try:
+            row.filing_date = datetime.date(*(int(part) for part in match.groups()))
+        except (AttributeError, ValueError):
+            row.problems.append(_("the filing date “%(date)s” is not a date.") % {"date": text})
+            return
+    if row.filing_date > timezone.localdate():
+        row.problems.append(
+            _("the filing date %(date)s is in the future.") % {"date": row.filing_date}
+        )
+
+
+def looks_like_organisation(name):
+    folded = name.casefold().rstrip(" .)）")
+    return folded.endswith(ORGANISATION_ENDINGS)
+
+
+# Checking against the register ------------------------------------------------------------
+
+
+class JurisdictionResolver:
+    """Finds a jurisdiction by Chinese name, code or filing-number token, in any case."""
+
+    def __init__(self):
+        self.all = list(Jurisdiction.objects.all())
+        self.by_key = {}
+        for jurisdiction in self.all:
+            for key in (
+                jurisdiction.name_zh,
+                jurisdiction.code,
+                jurisdiction.filing_token,
+                jurisdiction.name_en,
+            ):
+                self.by_key[key.casefold()] = jurisdiction
+        # Longest first, so that a cell like 内蒙古自治区 finds 内蒙古 and nothing shorter.
+        self.by_prefix = sorted(self.all, key=lambda j: -len(j.name_zh))
+
+    def resolve(self, cell, filing_number):
+        if cell:
+            found = self.by_key.get(cell.casefold())
+            if found is None:
+                found = next((j for j in self.by_prefix if cell.startswith(j.name_zh)), None)
+            return found
+        if filing_number:
+            return self.by_key.get(filing_number.split("-", 1)[0].casefold())
+        return None
+
+
+@dataclass
+class _Known:
+    pk: int
+    filing_number: str
+    applicant_id: int
+    names: tuple
+    status: str
+    label: str
+
+
+class _Register:
+    """What the import needs to know of the register, read in a few queries."""
+
+    def __init__(self):
+        self.applicants = {}
+        self.applicant_slugs = set()
+        for pk, name_zh, name_en, slug in Applicant.objects.values_list(
+            "pk", "name_zh", "name_en", "slug"
+        ):
+            self.applicant_slugs.add(slug)
+            for name in (name_zh, name_en):
+                if name:
+                    self.applicants[name] = (pk, slug)
+        self.by_number = {}
+        self.by_name = {}
+        self.model_slugs = set()
+        for pk, number, applicant_id, name_zh, name_en, status, slug in AIModel.objects.values_list(
+            "pk", "filing_number", "applicant_id", "name_zh", "name_en", "status", "slug"
+        ):
+            self.model_slugs.add(slug)
+            known = _Known(pk, number, applicant_id, (name_zh, name_en), status, name_zh or name_en)
+            if number:
+                self.by_number[number] = known
+            for name in (name_zh, name_en):
+                if name:
+                    self.by_name[(applicant_id, name)] = known
+
+
+def _check(rows, register, resolver):
+    seen_numbers = {}
+    seen_models = {}
+    for row in rows:
+        row.jurisdiction = resolver.resolve(row.cells["jurisdiction"], row.filing_number)
+        if row.cells["jurisdiction"] and row.jurisdiction is None:
+            row.problems.append(
+                _("the jurisdiction “%(name)s” is unknown.") % {"name": row.cells["jurisdiction"]}
+            )
+        if row.filing_number:
+            if row.filing_number in seen_numbers:
+                row.problems.append(
+                    _("the filing number %(number)s is also in row %(row)s.")
+                    % {"number": row.filing_number, "row": seen_numbers[row.filing_number]}
+                )
+            seen_numbers.setdefault(row.filing_number, row.number)
+        key = (row.applicant_name, row.model_name)
+        if row.model_name and key in seen_models:
+            row.problems.append(
+                _("the same model of the same applicant is also in row %(row)s.")
+                % {"row": seen_models[key]}
+            )
+        seen_models.setdefault(key, row.number)
+        if row.ok:
+            _match(row, register)
+
+
+def _match(row, register):
+    applicant = register.applicants.get(row.applicant_name)
+    row.new_applicant = applicant is None
+    applicant_id = applicant[0] if applicant else None
+    by_number = register.by_number.get(row.filing_number) if row.filing_number else None
+    by_name = register.by_name.get((applicant_id, row.model_name)) if applicant else None
+    if by_number and by_number is not by_name:
+        row.problems.append(
+            _("the filing number %(number)s already belongs to another model, “%(model)s”.")
+            % {"number": row.filing_number, "model": by_number.label}
+        )
+        return
+    known = by_number or by_name
+    if known is None:
+        row.action = "create"
+        return
+    if row.filing_number and known.filing_number and known.filing_number != row.filing_number:
+        row.problems.append(
+            _("“%(model)s” is already in the register with the filing number %(number)s.")
+            % {"model": known.label, "number": known.filing_number}
+        )
+    elif known.status in PENDING_STATUSES:
+        row.problems.append(
+            _(
+                "“%(model)s” is in the register as a pending submission (%(status)s): "
+                "approve it in the admin instead."
+            )
+            % {"model": known.label, "status": Status(known.status).label}
+        )
+    else:
+        row.action = "unchanged"
+        row.existing_model = known.label
+
+
+# Writing ----------------------------------------------------------------------------------
+
+
+class _Slugs:
+    """``tracker.text.unique_slug`` over a set held in memory, for thousands of new rows."""
+
+    def __init__(self, taken, max_length):
+        self.taken = taken
+        self.max_length = max_length
+
+    def make(self, base, fallback):
+        base = (base or fallback)[: self.max_length - 6].strip("-") or fallback
+        slug, n = base, 2
+        while slug in self.taken:
+            slug, n = f"{base}-{n}", n + 1
+        self.taken.add(slug)
+        return slug
+
+
+def _split_name(name):
+    """The published name goes in the Chinese field unless it has no Chinese in it."""
+    return (name, "") if _CJK.search(name) else ("", name)
+
+
+def _db_value(field, value):
+    # Plain text and numbers go to the driver as they are; dates, times and choices
+    # are prepared by their field, for the database in use.
+    if value is None or type(value) in (str, int):
+        return value
+    return field.get_db_prep_save(value, connection)
+
+
+def _insert_many(model, objs):
+    """Insert unsaved ``objs`` with one ``executemany``; return {slug: pk} when they have slugs.
+
+    ``bulk_create`` spends seconds assembling the SQL of 10,000 rows; this prepares each
+    value as ``bulk_create`` does and leaves the rest to the database driver.
+    """
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(model._meta.db_table),
+        ", ".join(quote(field.column) for field in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    slugs = []
+    params = []
+    for obj in objs:
+        params.append([_db_value(field, field.pre_save(obj, True)) for field in fields])
+        slugs.append(getattr(obj, "slug", None))
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    if not any(slugs):
+        return {}
+    ids = {}
+    for start in range(0, len(slugs), BULK_SIZE):
+        chunk = slugs[start : start + BULK_SIZE]
+        ids.update(model.objects.filter(slug__in=chunk).values_list("slug", "pk"))
+    return ids
+
+
+def _enter_approved(rows, register, *, batch, filing_type, by, note):
+    """Create the rows' applicants, approved models and first history steps, in bulk.
+
+    The bulk form of ``tracker.workflow.enter(model, status=APPROVED)``: every row has
+    passed the same checks (an approval date, no future date), and each model gets the
+    first step of its history.
+    """
+    applicant_slugs = _Slugs(register.applicant_slugs, 80)
+    new_applicants = {}
+    for row in rows:
+        if row.new_applicant and row.applicant_name not in new_applicants:
+            name_zh, name_en = _split_name(row.applicant_name)
+            new_applicants[row.applicant_name] = Applicant(
+                name_zh=name_zh,
+                name_en=name_en,
+                jurisdiction=row.jurisdiction,
+                slug=applicant_slugs.make(slug_base(name_en, name_zh), "applicant"),
+            )
+    new_ids = _insert_many(Applicant, new_applicants.values())
+    applicants = dict(register.applicants)
+    applicants.update({name: (new_ids[a.slug], a.slug) for name, a in new_applicants.items()})
+
+    model_slugs = _Slugs(register.model_slugs, 100)
+    models = []
+    for row in rows:
+        applicant_id, applicant_slug = applicants[row.applicant_name]
+        name_zh, name_en = _split_name(row.model_name)
+        models.append(
+            AIModel(
+                name_zh=name_zh,
+                name_en=name_en,
+                applicant_id=applicant_id,
+                filing_type=filing_type,
+                status=Status.APPROVED,
+                filing_number=row.filing_number,
+                approved_on=row.filing_date,
+                batch=batch,
+                seq_no=row.seq_no,
+                slug=model_slugs.make(slug_base(name_en, name_zh), f"{applicant_slug}-model"),
+            )
+        )
+    model_ids = _insert_many(AIModel, models)
+    _insert_many(
+        StatusChange,
+        (
+            StatusChange(
+                model_id=model_ids[model.slug],
+                from_status="",
+                to_status=Status.APPROVED,
+                happened_on=model.approved_on,
+                recorded_by=by,
+                note=note,
+            )
+            for model in models
+        ),
+    )
+    return len(models), len(new_applicants)
+
+
+def import_list(
+    data,
+    *,
+    batch,
+    filing_type=FilingType.FILING,
+    by=None,
+    dry_run=False,
+    skip_invalid=False,
+):
+    """Check the list in ``data`` (bytes) and, unless told not to, write it into ``batch``.
+
+    Nothing is written when ``dry_run`` is set, or when any row has a problem and
+    ``skip_invalid`` is not set. Raises ``ImportFileError`` when the file cannot be read
+    as a list at all.
+    """
+    if filing_type not in FilingType.values:
+        raise ImportFileError(_("“%(type)s” is not a filing type.") % {"type": filing_type})
+    rows = parse(data)
+    result = ImportResult(rows=rows, dry_run=dry_run)
+    with transaction.atomic():
+        register = _Register()
+        _check(rows, register, JurisdictionResolver())
+        if dry_run or (result.bad_rows and not skip_invalid):
+            return result
+        note = _("Published in %(batch)s.") % {"batch": batch}
+        try:
+            result.created_models, result.created_applicants = _enter_approved(
+                result.to_create,
+                register,
+                batch=batch,
+                filing_type=filing_type,
+                by=by,
+                note=note,
+            )
+        except IntegrityError as exc:
+            raise ImportFileError(
+                _("The database refused the import, nothing was written: %(error)s")
+                % {"error": exc}
+            ) from exc
+    result.written = True
+    return result
+
+
+REJECTED_HEADER = [*PUBLISHED_HEADER, "row", "problems"]
+
+
+def rejected_export(result, name="rejected"):
+    """The rows that were not imported, with the reasons, in a file that can be fixed and
+    imported again."""
+    return Export(
+        name,
+        REJECTED_HEADER,
+        (
+            (*(row.cells[key] for key in FIELDS), row.number, " ".join(row.problems))
+            for row in result.bad_rows
+        ),
+    )
+
+
+# The admin page: upload, preview, confirm -------------------------------------------------
+
+SESSION_KEY = "tracker_imports"
+PREVIEW_ROWS = 200
+STASH_MAX_AGE = 24 * 3600
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Published list"),
+        help_text=gettext_lazy(
+            "CSV (UTF-8 or GB18030) or XLSX with the columns 序号, 属地, 模型名称, 备案单位, "
+            "备案号, 备案时间 (or seq_no, jurisdiction, model_name, applicant, filing_number, "
+            "filing_date)."
+        ),
+    )
+    batch = forms.ModelChoiceField(
+        queryset=Batch.objects.order_by("-announced_on", "-pk"), label=gettext_lazy("Batch")
+    )
+    filing_type = forms.ChoiceField(
+        choices=FilingType.choices, initial=FilingType.FILING, label=gettext_lazy("Type")
+    )
+
+
+def _stash_dir():
+    path = Path(tempfile.gettempdir()) / "tracker-imports"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def _stash(request, data, batch, filing_type, name):
+    """Keep the uploaded file until it is confirmed; the session says whose it is."""
+    folder = _stash_dir()
+    cutoff = time.time() - STASH_MAX_AGE
+    for old in folder.iterdir():
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(16)
+    (folder / token).write_bytes(data)
+    stashes = request.session.get(SESSION_KEY, {})
+    stashes[token] = {"batch": batch.pk, "filing_type": filing_type, "name": name}
+    request.session[SESSION_KEY] = stashes
+    return token
+
+
+def _unstash(request, token):
+    stashes = request.session.get(SESSION_KEY, {})
+    stash = stashes.pop(token, None)
+    request.session[SESSION_KEY] = stashes
+    if stash is None:
+        return None, None
+    path = _stash_dir() / token
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None, None
+    path.unlink(missing_ok=True)
+    return stash, data
+
+
+def _preview(request, context, result, token, batch, filename):
+    context.update(
+        result=result,
+        preview_rows=result.to_create[:PREVIEW_ROWS],
+        more_rows=max(len(result.to_create) - PREVIEW_ROWS, 0),
+        token=token,
+        batch=batch,
+        filename=filename,
+        title=_("Check the import"),
+    )
+    return render(request, "admin/tracker/import_preview.html", context)
+
+
+def import_page(request):
+    if not request.user.has_perm("tracker.add_aimodel"):
+        raise PermissionDenied
+    context = {**admin.site.each_context(request), "title": _("Import a published list")}
+    if request.method == "POST" and "token" in request.POST:
+        return _confirm(request, context)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        batch = form.cleaned_data["batch"]
+        filing_type = form.cleaned_data["filing_type"]
+        data = upload.read()
+        try:
+            result = import_list(data, batch=batch, filing_type=filing_type, dry_run=True)
+        except ImportFileError as error:
+            form.add_error("file", str(error))
+        else:
+            token = _stash(request, data, batch, filing_type, upload.name)
+            return _preview(request, context, result, token, batch, upload.name)
+    context["form"] = form
+    return render(request, "admin/tracker/import.html", context)
+
+
+def _confirm(request, context):
+    stash, data = _unstash(request, request.POST["token"])
+    batch = Batch.objects.filter(pk=stash["batch"]).first() if stash else None
+    if batch is None:
+        messages.error(
+            request, _("That upload has expired or was already imported: upload it again.")
+        )
+        return redirect(request.path)
+    try:
+        result = import_list(
+            data,
+            batch=batch,
+            filing_type=stash["filing_type"],
+            by=request.user,
+            skip_invalid=request.POST.get("skip_invalid") == "on",
+        )
+    except ImportFileError as error:
+        messages.error(request, str(error))
+        return redirect(request.path)
+    if not result.written:
+        # The register changed since the preview and some rows no longer fit: show them.
+        token = _stash(request, data, batch, stash["filing_type"], stash["name"])
+        return _preview(request, context, result, token, batch, stash["name"])
+    messages.success(
+        request,
+        _(
+            "Imported %(models)s models and %(applicants)s new applicants into %(batch)s; "
+            "%(unchanged)s rows were already in the register, %(rejected)s were rejected."
+        )
+        % {
+            "models": result.created_models,
+            "applicants": result.created_applicants,
+            "batch": batch,
+            "unchanged": len(result.unchanged),
+            "rejected": len(result.bad_rows),
+        },
+    )
+    return redirect(request.path)

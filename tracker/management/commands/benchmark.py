@@ -1,0 +1,119 @@
+import json
+import time
+import warnings
+from dataclasses import asdict
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from tracker import bench
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure the public pages, the CSV export and the importer on a synthetic register. "
+        "The benchmark never uses the development database: by default it builds a new "
+        "SQLite file in a temporary directory and removes it afterwards. With "
+        "--database-url it uses that database instead, which must be empty (a missing "
+        "SQLite file or PostgreSQL database is created) or hold an earlier run's data set "
+        "of the same size and seed, which is then reused as it is; such a database is "
+        "kept. Any other database is refused. Prints the numbers; asserts nothing."
+    )
+    # Checks could open the development database before the benchmark switches away from it.
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("--models", type=int, default=100_000, help="models to generate")
+        parser.add_argument("--applicants", type=int, default=5_000, help="applicants")
+        parser.add_argument("--seed", type=int, default=1, help="random seed of the data set")
+        parser.add_argument(
+            "--repeat", type=int, default=20, help="requests per page after two warm-up ones"
+        )
+        parser.add_argument(
+            "--import-rows", type=int, default=10_000, help="rows of the published list"
+        )
+        parser.add_argument(
+            "--database-url",
+            help="an empty database, or an earlier benchmark's, e.g. "
+            "sqlite:////abs/path/bench.sqlite3 or postgres://user@host/tracker_bench",
+        )
+        parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+
+    def handle(self, *args, **options):
+        spec = self._spec(options)
+        if options["repeat"] < 1 or options["import_rows"] < 1:
+            raise CommandError("--repeat and --import-rows must be at least 1.")
+        # Measured as production runs: no query log, no template debugging.
+        settings.DEBUG = False
+        # WhiteNoise warns when collectstatic has not run; the pages do not need it here.
+        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+        if "testserver" not in settings.ALLOWED_HOSTS:
+            settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        try:
+            database = bench.open_database(options["database_url"])
+        except bench.BenchError as error:
+            raise CommandError(str(error)) from error
+        try:
+            results = self._run(spec, database, options)
+        finally:
+            bench.close_database(database)
+        if options["json"]:
+            with open(options["json"], "w", encoding="utf-8") as handle:
+                json.dump(results, handle, ensure_ascii=False, indent=2)
+
+    def _spec(self, options):
+        if options["models"] < 1 or options["applicants"] < 1:
+            raise CommandError("--models and --applicants must be at least 1.")
+        if options["applicants"] > options["models"]:
+            raise CommandError("--applicants cannot exceed --models.")
+        return bench.Spec(options["models"], options["applicants"], options["seed"])
+
+    def _log(self, message):
+        self.stderr.write(message)
+
+    def _run(self, spec, database, options):
+        self.stdout.write(f"Benchmark database: {database.description}")
+        generated = self._data_set(spec, database)
+        self._log("Measuring pages")
+        pages = bench.measure_pages(options["repeat"], self._log)
+        self._log("Measuring the export")
+        exports = bench.measure_export(self._log)
+        self._log("Measuring the import")
+        imported = bench.measure_import(options["import_rows"], spec.seed, log=self._log)
+        self.stdout.write("")
+        for line in bench.report_lines(pages, exports, imported, options["repeat"]):
+            self.stdout.write(line)
+        return {
+            "database": database.description,
+            "spec": asdict(spec),
+            "generated": asdict(generated),
+            "pages": [asdict(p) for p in pages],
+            "exports": [asdict(e) for e in exports],
+            "import": asdict(imported),
+        }
+
+    def _data_set(self, spec, database):
+        started = time.perf_counter()
+        found = bench.dataset_parameters() if database.reused else None
+        if found and found != (spec.models, spec.applicants, spec.seed):
+            raise CommandError(
+                f"The database holds a data set of {found[0]:,} models, {found[1]:,} "
+                f"applicants, seed {found[2]}; run with those values or use another database."
+            )
+        # New migrations (an index, say) apply to a reused data set too.
+        bench.migrate()
+        if database.reused:
+            self.stdout.write(
+                f"Data set: reused ({spec.models:,} models, {spec.applicants:,} applicants, "
+                f"seed {spec.seed}); migrated in {time.perf_counter() - started:.1f} s"
+            )
+            return bench.Generated()
+        self._log(f"Generating {spec.models:,} models")
+        generated = bench.generate(spec, self._log)
+        counts = generated.counts
+        self.stdout.write(
+            f"Data set: {counts['models']:,} models, {counts['applicants']:,} applicants, "
+            f"{counts['batches']} batches, {counts['status_changes']:,} status changes "
+            f"(seed {spec.seed}); generated in {generated.seconds:.1f} s"
+        )
+        return generated

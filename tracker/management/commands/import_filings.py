@@ -1,0 +1,79 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from tracker.importer import ImportFileError, import_list, read_path, rejected_export
+from tracker.models import Batch, FilingType
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a published CAC list (CSV or XLSX with the six published columns) into a "
+        "batch. All or nothing unless --skip-invalid is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="CSV (UTF-8 or GB18030) or XLSX file")
+        parser.add_argument("--batch", required=True, help="slug of the batch the list belongs to")
+        parser.add_argument("--type", choices=FilingType.values, default=FilingType.FILING)
+        parser.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="import the good rows and write the bad ones to FILE.rejected.csv",
+        )
+        parser.add_argument("--user", help="username recorded as having entered the rows")
+
+    def handle(self, *args, **options):
+        batch = Batch.objects.filter(slug=options["batch"]).first()
+        if batch is None:
+            known = ", ".join(Batch.objects.order_by("announced_on").values_list("slug", flat=True))
+            raise CommandError(
+                f"No batch with the slug “{options['batch']}”. Known batches: {known or 'none'}."
+            )
+        by = None
+        if options["user"]:
+            by = get_user_model().objects.filter(username=options["user"]).first()
+            if by is None:
+                raise CommandError(f"No user “{options['user']}”.")
+        try:
+            result = import_list(
+                read_path(options["file"]),
+                batch=batch,
+                filing_type=options["type"],
+                by=by,
+                dry_run=options["dry_run"],
+                skip_invalid=options["skip_invalid"],
+            )
+        except ImportFileError as error:
+            raise CommandError(f"{options['file']}: {error} Nothing was imported.") from error
+
+        for line in result.problem_lines():
+            self.stderr.write(line)
+        self._report(result, options)
+
+    def _report(self, result, options):
+        new, unchanged, bad = len(result.to_create), len(result.unchanged), len(result.bad_rows)
+        if result.bad_rows and options["skip_invalid"] and not result.dry_run:
+            rejected_path = f"{options['file']}.rejected.csv"
+            with open(rejected_path, "wb") as handle:
+                rejected_export(result).write_to(handle)
+            self.stderr.write(f"{bad} rejected rows, with reasons, written to {rejected_path}")
+        if result.dry_run:
+            self.stdout.write(
+                f"Dry run: {new} models would be created ({len(result.new_applicant_names)} "
+                f"new applicants), {unchanged} already in the register, {bad} rows with "
+                "problems. Nothing was written."
+            )
+        elif result.written:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Imported {result.created_models} models and {result.created_applicants} "
+                    f"new applicants into {options['batch']}; {unchanged} rows "
+                    f"already in the register, {bad} rejected."
+                )
+            )
+        else:
+            raise CommandError(
+                f"{bad} rows have problems (listed above); nothing was imported. Fix them, or "
+                "use --skip-invalid to import the good rows."
+            )

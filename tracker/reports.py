@@ -1,0 +1,342 @@
+"""The analysts' reports: each a query, a page showing it and a CSV of the same rows."""
+
+import datetime
+import math
+import statistics
+from collections import defaultdict
+
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .exports import DB_CHUNK_SIZE, Export, url_maker
+from .models import (
+    PENDING_STATUSES,
+    AIModel,
+    Batch,
+    FilingType,
+    Jurisdiction,
+    Scope,
+    StatusChange,
+)
+
+
+class ReportError(Exception):
+    """The report's parameters are wrong; the message is meant for a person."""
+
+
+# Time to approval -----------------------------------------------------------------------
+
+TIME_HEADER = ["dimension", "value", "label", "count", "median_days", "p90_days"]
+DIMENSIONS = {
+    "jurisdiction": gettext_lazy("Jurisdiction"),
+    "scope": gettext_lazy("Scope"),
+    "sector": gettext_lazy("Sector"),
+}
+
+
+def percentile(sorted_values, fraction):
+    """Nearest-rank percentile: the smallest value at or above ``fraction`` of the values."""
+    return sorted_values[max(math.ceil(fraction * len(sorted_values)) - 1, 0)]
+
+
+def time_to_approval():
+    """Per dimension, (value, label, count, median, p90) of days from submission to approval."""
+    durations = {dimension: defaultdict(list) for dimension in DIMENSIONS}
+    rows = (
+        AIModel.objects.filter(submitted_on__isnull=False, approved_on__isnull=False)
+        .values_list(
+            "applicant__jurisdiction__code", "scope", "sector", "submitted_on", "approved_on"
+        )
+        .order_by()
+        .iterator(chunk_size=DB_CHUNK_SIZE)
+    )
+    for jurisdiction, scope, sector, submitted_on, approved_on in rows:
+        days = (approved_on - submitted_on).days
+        durations["jurisdiction"][jurisdiction or ""].append(days)
+        durations["scope"][scope].append(days)
+        durations["sector"][sector].append(days)
+    labels = {
+        "jurisdiction": {j.code: j.name for j in Jurisdiction.objects.all()},
+        "scope": dict(Scope.choices),
+        "sector": {},
+    }
+    table = {}
+    for dimension, groups in durations.items():
+        table[dimension] = []
+        for value in sorted(groups):
+            days = sorted(groups[value])
+            label = labels[dimension].get(value, value) or _("unknown")
+            table[dimension].append(
+                (value, str(label), len(days), statistics.median(days), percentile(days, 0.9))
+            )
+    return table
+
+
+def time_to_approval_export(params=None, base_url=""):
+    table = time_to_approval()
+    rows = [(dimension, *row) for dimension, rows in table.items() for row in rows]
+    return Export("time-to-approval", TIME_HEADER, rows)
+
+
+# Backlog ageing ---------------------------------------------------------------------------
+
+AGE_BUCKETS = (
+    ("days_0_30", gettext_lazy("0–30 days"), 0, 30),
+    ("days_31_90", gettext_lazy("31–90 days"), 31, 90),
+    ("days_91_180", gettext_lazy("91–180 days"), 91, 180),
+    ("days_over_180", gettext_lazy("over 180 days"), 181, None),
+)
+AGEING_HEADER = ["stage", *(bucket[0] for bucket in AGE_BUCKETS), "date_unknown", "total"]
+
+
+def backlog_ageing(today=None):
+    """Pending submissions per stage, counted by how long they have waited."""
+    today = today or timezone.localdate()
+    counts = {}
+    for key, _label, low, high in AGE_BUCKETS:
+        condition = Q(submitted_on__lte=today - datetime.timedelta(days=low))
+        if low == 0:
+            # A submission dated in the future has waited no time at all.
+            condition = Q(submitted_on__isnull=False)
+        if high is not None:
+            condition &= Q(submitted_on__gte=today - datetime.timedelta(days=high))
+        counts[key] = Count("pk", filter=condition)
+    found = {
+        row["status"]: row
+        for row in AIModel.objects.filter(status__in=PENDING_STATUSES)
+        .order_by()
+        .values("status")
+        .annotate(**counts, date_unknown=Count("pk", filter=Q(submitted_on__isnull=True)))
+    }
+    keys = [*counts, "date_unknown"]
+    rows = []
+    for status in PENDING_STATUSES:
+        row = found.get(status.value, {})
+        values = [row.get(key, 0) for key in keys]
+        rows.append((status.value, str(status.label), *values, sum(values)))
+    totals = [sum(row[i] for row in rows) for i in range(2, len(keys) + 3)]
+    rows.append(("total", _("All pending"), *totals))
+    return rows
+
+
+def backlog_ageing_export(params=None, base_url=""):
+    rows = ((stage, *values) for stage, _label, *values in backlog_ageing())
+    return Export("backlog-ageing", AGEING_HEADER, rows)
+
+
+# Batches ----------------------------------------------------------------------------------
+
+BATCHES_HEADER = [
+    "batch",
+    "title",
+    "announced_on",
+    "announced_filings",
+    "entered_filings",
+    "filings_difference",
+    "announced_filings_total",
+    "entered_filings_total",
+    "filings_total_difference",
+    "announced_registrations",
+    "entered_registrations",
+    "registrations_difference",
+    "announced_registrations_total",
+    "entered_registrations_total",
+    "registrations_total_difference",
+]
+
+
+def _difference(announced, entered):
+    return None if announced is None else announced - entered
+
+
+def batch_counts():
+    """Per batch, oldest first: announced and entered counts, new and cumulative.
+
+    The difference is announced minus entered: how many approvals the register still lacks.
+    """
+    batches = (
+        Batch.objects.annotate(
+            filings=Count("models", filter=Q(models__filing_type=FilingType.FILING)),
+            registrations=Count("models", filter=Q(models__filing_type=FilingType.REGISTRATION)),
+        )
+        .order_by("announced_on", "pk")
+        .only(
+            "slug",
+            "title_zh",
+            "title_en",
+            "announced_on",
+            "reported_new",
+            "reported_total",
+            "reported_registrations_new",
+            "reported_registrations_total",
+        )
+    )
+    rows = []
+    filings_total = registrations_total = 0
+    for batch in batches:
+        filings_total += batch.filings
+        registrations_total += batch.registrations
+        rows.append(
+            (
+                batch.slug,
+                batch.title,
+                batch.announced_on,
+                batch.reported_new,
+                batch.filings,
+                _difference(batch.reported_new, batch.filings),
+                batch.reported_total,
+                filings_total,
+                _difference(batch.reported_total, filings_total),
+                batch.reported_registrations_new,
+                batch.registrations,
+                _difference(batch.reported_registrations_new, batch.registrations),
+                batch.reported_registrations_total,
+                registrations_total,
+                _difference(batch.reported_registrations_total, registrations_total),
+            )
+        )
+    return rows
+
+
+def batches_export(params=None, base_url=""):
+    return Export("batches", BATCHES_HEADER, batch_counts())
+
+
+# The register as of a date ----------------------------------------------------------------
+
+AS_OF_HEADER = [
+    "filing_number",
+    "name_zh",
+    "name_en",
+    "applicant_zh",
+    "applicant_en",
+    "filing_type",
+    "status",
+    "since",
+    "current_status",
+    "url",
+]
+
+
+def parse_as_of(params):
+    value = (params.get("date") or "").strip()
+    if not value:
+        raise ReportError(_("Give the date as ?date=YYYY-MM-DD, for example ?date=2024-12-31."))
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ReportError(
+            _("“%(value)s” is not a date: give it as YYYY-MM-DD, for example 2024-12-31.")
+            % {"value": value[:40]}
+        ) from None
+
+
+def status_as_of(on):
+    """Every model with a step on or before ``on``, with the status that step left it in.
+
+    Models whose history starts after ``on`` were not in the register yet and are left out.
+    """
+    last_step = StatusChange.objects.filter(model=OuterRef("pk"), happened_on__lte=on).order_by(
+        "-happened_on", "-recorded_at", "-pk"
+    )
+    return (
+        AIModel.objects.annotate(
+            status_then=Subquery(last_step.values("to_status")[:1]),
+            since=Subquery(last_step.values("happened_on")[:1]),
+        )
+        .filter(status_then__isnull=False)
+        .order_by("pk")
+    )
+
+
+def status_as_of_export(params, base_url):
+    on = parse_as_of(params)
+    model_url = url_maker(base_url, "tracker:model_detail")
+    rows = (
+        status_as_of(on)
+        .values_list(
+            "filing_number",
+            "name_zh",
+            "name_en",
+            "applicant__name_zh",
+            "applicant__name_en",
+            "filing_type",
+            "status_then",
+            "since",
+            "status",
+            "slug",
+        )
+        .iterator(chunk_size=DB_CHUNK_SIZE)
+    )
+    return Export(
+        f"status-as-of-{on.isoformat()}",
+        AS_OF_HEADER,
+        ((*values, model_url(slug)) for *values, slug in rows),
+    )
+
+
+REPORTS = {
+    "time-to-approval": time_to_approval_export,
+    "backlog-ageing": backlog_ageing_export,
+    "batches": batches_export,
+    "status-as-of": status_as_of_export,
+}
+
+
+def report_export(name, params, base_url):
+    if name not in REPORTS:
+        raise ReportError(
+            _("There is no report “%(name)s”; the reports are %(names)s.")
+            % {"name": name, "names": ", ".join(REPORTS)}
+        )
+    return REPORTS[name](params, base_url)
+
+
+# Views ------------------------------------------------------------------------------------
+
+
+def index(request):
+    return render(request, "tracker/reports.html", {"today": timezone.localdate()})
+
+
+def time_to_approval_page(request):
+    table = time_to_approval()
+    sections = [(DIMENSIONS[dimension], rows) for dimension, rows in table.items()]
+    return render(request, "tracker/reports_time_to_approval.html", {"sections": sections})
+
+
+def backlog_ageing_page(request):
+    return render(
+        request,
+        "tracker/reports_backlog_ageing.html",
+        {
+            "buckets": [bucket[1] for bucket in AGE_BUCKETS],
+            "rows": [(label, counts) for _stage, label, *counts in backlog_ageing()],
+        },
+    )
+
+
+def batches_page(request):
+    return render(request, "tracker/reports_batches.html", {"rows": batch_counts()})
+
+
+def status_as_of_page(request):
+    return render(request, "tracker/reports_status_as_of.html", {"today": timezone.localdate()})
+
+
+def _bad_request(request, error):
+    return render(request, "tracker/reports_error.html", {"message": str(error)}, status=400)
+
+
+def report_csv(request, name):
+    try:
+        export = report_export(name, request.GET, request.build_absolute_uri("/"))
+    except ReportError as error:
+        if name not in REPORTS:
+            raise Http404(str(error)) from error
+        return _bad_request(request, error)
+    return export.response()
