@@ -17,3 +17,9 @@ def editor(db):
 @pytest.fixture
 def reviewer(db):
     return UserFactory(groups=["Reviewers"])
+
+
+def pytest_collection_modifyitems(items):
+    # Browser tests commit their data and empty every table afterwards, the reference data
+    # of the migrations included: they run last so that no other test starts without it.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
