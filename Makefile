@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install check-python migrate demo lint format bench backup clean
+.PHONY: run test install check-python migrate demo lint format bench soak backup clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' || { \
@@ -45,6 +45,10 @@ format: install
 # The benchmark builds a database of its own; it never touches the development one.
 bench: install
 	$(PY) manage.py benchmark
+
+# Gunicorn on loopback under load while the register is written; its own database too.
+soak: install
+	$(PY) manage.py soak
 
 backup: migrate
 	$(PY) manage.py backup

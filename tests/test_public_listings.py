@@ -10,8 +10,9 @@ from tests.factories import (
     BatchFactory,
     jurisdiction,
 )
+from tracker import workflow
 from tracker.filters import filter_models
-from tracker.models import FilingType, Scope, Status, StatusChange
+from tracker.models import AIModel, FilingType, Scope, Status, StatusChange
 
 pytestmark = pytest.mark.django_db
 
@@ -185,6 +186,52 @@ def test_search_matches_chinese_and_english_names_and_filing_numbers(register, q
     qs, problems = filter_models(_q(query))
     assert set(names(qs)) == expected
     assert problems == []
+
+
+@pytest.mark.parametrize("query", ["稀宇", "百度网讯", "MINImax", "wenxin", "ABAB大"])
+def test_search_finds_the_same_rows_with_and_without_the_trigram_index(register, query):
+    # Words of three characters or more go through the index; shorter ones through LIKE.
+    expected = {
+        m.pk
+        for m in AIModel.objects.all()
+        if all(
+            any(w.casefold() in text.casefold() for text in _searchable(m)) for w in query.split()
+        )
+    }
+    assert {m.pk for m in filter_models(_q(query))[0]} == expected
+    assert expected
+
+
+def _searchable(ai_model):
+    applicant = ai_model.applicant
+    return (
+        ai_model.name_zh,
+        ai_model.name_en,
+        applicant.name_zh,
+        applicant.name_en,
+        ai_model.filing_number,
+    )
+
+
+def test_search_follows_a_renamed_applicant(register):
+    register["minimax"].name_en = "Hailuo Labs"
+    register["minimax"].save()
+    assert set(names(filter_models(_q("hailuo labs"))[0])) == {"ABAB", "Hailuo", "Rejected One"}
+    assert names(filter_models(_q("minimax"))[0]) == []
+
+
+def test_search_follows_a_filing_number_given_by_the_workflow(register, reviewer):
+    workflow.transition(
+        register["pending"], Status.APPROVED, by=reviewer, filing_number="Shanghai-HaiLuo-2024"
+    )
+    assert names(filter_models(_q("hailuo-2024"))[0]) == ["Hailuo"]
+
+
+def test_a_search_term_with_quotes_or_wildcards_is_plain_text(register):
+    for query in ('"ERNIE', "ERN*", "100%", "a_b", "NEAR(x y)", "'"):
+        qs, problems = filter_models(_q(query))
+        assert problems == []
+        assert names(qs) == []
 
 
 def test_search_combines_with_filters(register):
@@ -376,6 +423,30 @@ def test_applicant_page_lists_its_models_and_counts(client, register):
     assert ("National review", 1) in response.context["status_counts"]
 
 
+def test_applicant_page_lists_many_models_a_page_at_a_time(client):
+    applicant = ApplicantFactory()
+    ApprovedModelFactory.create_batch(55, applicant=applicant)
+    AIModelFactory(applicant=applicant, status=Status.NATIONAL_REVIEW)
+    first = client.get(applicant.get_absolute_url())
+    second = client.get(applicant.get_absolute_url() + "?page=2")
+    assert len(first.context["models"]) == 50
+    assert len({m.pk for m in [*first.context["models"], *second.context["models"]]}) == 56
+    assert ("Approved", 55) in first.context["status_counts"]
+    assert 'href="?page=2"' in first.text
+    missing = client.get(applicant.get_absolute_url() + "?page=9")
+    assert missing.status_code == 404
+    assert "There is no page" in missing.text
+
+
+def test_the_sector_choices_list_each_sector_once_in_order(client, register):
+    AIModelFactory(sector="search")
+    response = client.get("/models/")
+    assert [value for value, _label, _checked in response.context["sectors"]] == [
+        "entertainment",
+        "search",
+    ]
+
+
 def test_applicant_list_counts_models_by_status_and_searches(client, register):
     response = client.get("/applicants/")
     rows = {a.name_en: a for a in response.context["page"].object_list}
@@ -441,11 +512,11 @@ def make_rows(n):
 @pytest.mark.parametrize("n", [2, 12])
 def test_models_listing_query_count_does_not_grow_with_rows(client, django_assert_num_queries, n):
     make_rows(n)
-    # sectors, jurisdictions and batches for the form; the count; the page's rows.
-    with django_assert_num_queries(5):
+    # sectors, jurisdictions and batches for the form; the count; the page's ids; their rows.
+    with django_assert_num_queries(6):
         assert client.get("/models/").status_code == 200
     # One more to look up the batch named in the filter.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get("/models/?status=approved&batch=x&q=Test&sort=-days_in_review")
 
 
@@ -455,21 +526,23 @@ def test_detail_pages_query_counts_do_not_grow_with_rows(client, django_assert_n
     # The model with its applicant, jurisdiction, batch and upstream; its registrations; history.
     with django_assert_num_queries(3):
         client.get(registered.upstream.get_absolute_url())
-    # The applicant and parent; its models; its subsidiaries.
-    with django_assert_num_queries(3):
+    # The applicant and parent; its model count, page ids and rows; counts by status;
+    # its subsidiaries.
+    with django_assert_num_queries(6):
         client.get(applicant.get_absolute_url())
-    # The batch with its counts; the page count; the page's rows.
-    with django_assert_num_queries(3):
+    # The batch; its counts; the page count; the page's rows.
+    with django_assert_num_queries(4):
         client.get(batch.get_absolute_url())
 
 
 @pytest.mark.parametrize("n", [2, 12])
 def test_applicant_and_batch_listing_query_counts_do_not_grow(client, django_assert_num_queries, n):
     make_rows(n)
-    # The count; the page's rows with their counts by status.
-    with django_assert_num_queries(2):
+    # The count; the page's rows; their counts by status.
+    with django_assert_num_queries(3):
         client.get("/applicants/")
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         client.get("/applicants/?q=Test")
-    with django_assert_num_queries(2):
+    # The count; the page's batches; their entered counts.
+    with django_assert_num_queries(3):
         client.get("/batches/")

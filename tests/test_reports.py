@@ -47,8 +47,8 @@ def as_dicts(rows):
         ("/reports/time-to-approval/", 2),
         # 1: pending counts per stage and age bucket.
         ("/reports/backlog-ageing/", 1),
-        # 1: batches with their entered counts.
-        ("/reports/batches/", 1),
+        # 1: batches, oldest first; 2: entered counts per batch and filing type.
+        ("/reports/batches/", 2),
         ("/reports/status-as-of/", 0),
     ],
 )

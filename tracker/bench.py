@@ -50,6 +50,7 @@ from .models import (
     Scope,
     Status,
     StatusChange,
+    search_text,
 )
 from .text import slug_base
 
@@ -528,6 +529,7 @@ MODEL_COLUMNS = (
     "version",
     "created_at",
     "updated_at",
+    "search_text",
 )
 STEP_COLUMNS = ("model_id", "from_status", "to_status", "happened_on", "recorded_at", "note")
 
@@ -554,6 +556,7 @@ class _Generator:
         self.rng, self.names, self.last_day = rng, names, last_day
         self.batches, self.announced = batches, [b.announced_on for b in batches]
         self.jurisdiction_of = {a.id: a.jurisdiction for a in applicants}
+        self.names_of = {a.id: (a.name_zh, a.name_en) for a in applicants}
         self.numbers, self.taken_names = _FilingNumbers(rng), set()
         self.approved_filings, self.seq_in_batch = [], {}
         self.date = connection.ops.adapt_datefield_value
@@ -605,6 +608,7 @@ class _Generator:
             1,
             self.stamp,
             self.stamp,
+            search_text(name_zh, name_en, *self.names_of[applicant_id]),
         )
         steps = [
             (model_id, previous, to_status, self.date(day), self._recorded_at(day), "")

@@ -10,6 +10,7 @@ import operator
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import (
     Case,
     DateField,
@@ -20,7 +21,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
@@ -35,11 +36,14 @@ from .models import (
     Jurisdiction,
     Scope,
     Status,
+    name_expression,
 )
 from .text import normalise_name
 
 MAX_QUERY_LENGTH = 200
 MAX_SEARCH_TERMS = 10
+TRIGRAM = 3
+SQLITE_SEARCH_SQL = "SELECT rowid FROM tracker_aimodel_search WHERE tracker_aimodel_search MATCH %s"
 MAX_VALUES = 50
 DATE_PARAMS = ("submitted_after", "submitted_before", "approved_after", "approved_before")
 CHOICE_PARAMS = {"status": Status, "filing_type": FilingType, "scope": Scope}
@@ -66,11 +70,7 @@ DEFAULT_SORT = "-approved_on"
 
 def localised_name(prefix=""):
     """An expression for a name in the active language, falling back to the other one."""
-    zh = NullIf(F(f"{prefix}name_zh"), Value(""))
-    en = NullIf(F(f"{prefix}name_en"), Value(""))
-    if (get_language() or "").startswith("zh"):
-        return Coalesce(zh, en)
-    return Coalesce(en, zh)
+    return name_expression(prefix, chinese_first=(get_language() or "").startswith("zh"))
 
 
 def days_in_review_expression(today=None):
@@ -113,12 +113,25 @@ def ordering(sort):
 
 
 def search_condition(query):
-    """Every word must match one of the names (model or applicant) or the filing number."""
-    fields = ("name_zh", "name_en", "applicant__name_zh", "applicant__name_en", "filing_number")
+    """Every word must match one of the names (model or applicant) or the filing number.
+
+    ``search_text`` holds the four names, so no join is needed. On SQLite, words of three
+    characters or more are looked up in a trigram index (migration 0003), which matches
+    substrings ignoring case as LIKE does; shorter words, which no trigram can hold, are
+    matched with LIKE.
+    """
+    terms = query.split()[:MAX_SEARCH_TERMS]
+    indexed = []
+    if connection.vendor == "sqlite":
+        indexed = [term for term in terms if len(term) >= TRIGRAM]
     conditions = [
-        functools.reduce(operator.or_, (Q(**{f"{field}__icontains": term}) for field in fields))
-        for term in query.split()[:MAX_SEARCH_TERMS]
+        Q(search_text__icontains=term) | Q(filing_number__icontains=term)
+        for term in terms
+        if term not in indexed
     ]
+    if indexed:
+        match = " AND ".join('"{}"'.format(term.replace('"', '""')) for term in indexed)
+        conditions.append(Q(pk__in=RawSQL(SQLITE_SEARCH_SQL, [match])))
     return functools.reduce(operator.and_, conditions, Q())
 
 

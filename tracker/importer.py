@@ -38,6 +38,7 @@ from .models import (
     Jurisdiction,
     Status,
     StatusChange,
+    search_text,
 )
 from .text import normalise_name, slug_base
 
@@ -399,11 +400,13 @@ class _Register:
 
     def __init__(self):
         self.applicants = {}
+        self.applicant_names = {}
         self.applicant_slugs = set()
         for pk, name_zh, name_en, slug in Applicant.objects.values_list(
             "pk", "name_zh", "name_en", "slug"
         ):
             self.applicant_slugs.add(slug)
+            self.applicant_names[pk] = (name_zh, name_en)
             for name in (name_zh, name_en):
                 if name:
                     self.applicants[name] = (pk, slug)
@@ -565,6 +568,10 @@ def _enter_approved(rows, register, *, batch, filing_type, by, note):
     new_ids = _insert_many(Applicant, new_applicants.values())
     applicants = dict(register.applicants)
     applicants.update({name: (new_ids[a.slug], a.slug) for name, a in new_applicants.items()})
+    applicant_names = dict(register.applicant_names)
+    applicant_names.update(
+        {new_ids[a.slug]: (a.name_zh, a.name_en) for a in new_applicants.values()}
+    )
 
     model_slugs = _Slugs(register.model_slugs, 100)
     models = []
@@ -583,6 +590,7 @@ def _enter_approved(rows, register, *, batch, filing_type, by, note):
                 batch=batch,
                 seq_no=row.seq_no,
                 slug=model_slugs.make(slug_base(name_en, name_zh), f"{applicant_slug}-model"),
+                search_text=search_text(name_zh, name_en, *applicant_names[applicant_id]),
             )
         )
     model_ids = _insert_many(AIModel, models)

@@ -1,6 +1,7 @@
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import connection, models
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, Concat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -30,6 +31,33 @@ def days_in_review(status, submitted_on, approved_on, today=None):
     else:
         return None
     return (end - submitted_on).days
+
+
+# Joins the names in ``AIModel.search_text``. A control character: normalise_name strips
+# those from names and from search terms, so no term can match across two names.
+SEARCH_SEPARATOR = "\x1f"
+
+
+def search_text(model_zh, model_en, applicant_zh, applicant_en):
+    """What a search on /models/ looks into, besides the filing number."""
+    return SEARCH_SEPARATOR.join((model_zh, model_en, applicant_zh, applicant_en))
+
+
+def name_expression(prefix="", chinese_first=False):
+    """A name in one language falling back to the other, in SQL, for sorting.
+
+    The same expressions are indexed, so a listing sorted by name reads an index in order.
+    """
+    zh, en = _non_empty(f"{prefix}name_zh"), _non_empty(f"{prefix}name_en")
+    return Coalesce(zh, en) if chinese_first else Coalesce(en, zh)
+
+
+def _non_empty(field):
+    # The '' is written into the SQL, not passed as a parameter: SQLite uses an expression
+    # index only for a query expression identical to the indexed one.
+    return models.Func(
+        models.F(field), template="NULLIF(%(expressions)s, '')", output_field=models.CharField()
+    )
 
 
 class Status(models.TextChoices):
@@ -139,7 +167,10 @@ class ApplicantQuerySet(models.QuerySet):
         return self.filter(match).order_by("pk").first()
 
     def for_listing(self):
-        """The applicants page: each applicant with its model counts by status."""
+        """Each applicant with its model counts by status, in one query (the CSV export).
+
+        The applicants page counts only the applicants it shows: see ``AIModelQuerySet.counts_by``.
+        """
         counts = {
             f"n_{status}": models.Count("models", filter=Q(models__status=status))
             for status in Status.values
@@ -200,6 +231,13 @@ class Applicant(models.Model):
                 condition=Q(kind__in=ApplicantKind.values), name="applicant_kind_known"
             ),
         ]
+        indexes = [
+            # /applicants/ sorts by the name in the reader's language.
+            models.Index(name_expression(), "id", name="applicant_name_en_first_idx"),
+            models.Index(
+                name_expression(chinese_first=True), "id", name="applicant_name_zh_first_idx"
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -214,7 +252,19 @@ class Applicant(models.Model):
                 "applicant",
                 exclude_pk=self.pk,
             )
+        existing = not self._state.adding
         super().save(*args, **kwargs)
+        if existing:
+            # The applicant's names are part of each of its models' search text.
+            self.models.update(
+                search_text=Concat(
+                    "name_zh",
+                    Value(SEARCH_SEPARATOR),
+                    "name_en",
+                    Value(SEARCH_SEPARATOR + self.name_zh + SEARCH_SEPARATOR + self.name_en),
+                    output_field=models.TextField(),
+                )
+            )
 
     def get_absolute_url(self):
         return reverse("tracker:applicant_detail", args=[self.slug])
@@ -225,18 +275,29 @@ class Applicant(models.Model):
 
 
 class BatchQuerySet(models.QuerySet):
-    def for_listing(self):
-        """The batches page: each batch with the models entered for it, to set against
-        the announced counts (filings and registrations are announced separately)."""
-        return self.annotate(
-            n_entered=models.Count("models"),
-            n_entered_filings=models.Count(
-                "models", filter=Q(models__filing_type=FilingType.FILING)
-            ),
-            n_entered_registrations=models.Count(
-                "models", filter=Q(models__filing_type=FilingType.REGISTRATION)
-            ),
-        ).order_by("-announced_on", "-pk")
+    def with_counts(self, batches):
+        """``batches`` with the models entered for them, to set against the announced
+        counts (filings and registrations are announced separately).
+
+        One query that reads aimodel_batch_type_idx alone, for the batches shown only.
+        """
+        counts = dict.fromkeys(
+            ((batch.pk, filing_type) for batch in batches for filing_type in FilingType.values),
+            0,
+        )
+        rows = (
+            AIModel.objects.filter(batch__in=batches)
+            .order_by()
+            .values_list("batch", "filing_type")
+            .annotate(n=models.Count("pk"))
+        )
+        for batch_id, filing_type, n in rows:
+            counts[(batch_id, filing_type)] = n
+        for batch in batches:
+            batch.n_entered_filings = counts[(batch.pk, FilingType.FILING)]
+            batch.n_entered_registrations = counts[(batch.pk, FilingType.REGISTRATION)]
+            batch.n_entered = batch.n_entered_filings + batch.n_entered_registrations
+        return batches
 
 
 class Batch(models.Model):
@@ -325,6 +386,34 @@ class AIModelQuerySet(models.QuerySet):
     def approved(self):
         return self.filter(status=Status.APPROVED)
 
+    def in_order(self, ids):
+        """The rows of ``ids``, in that order: a page whose ids a narrower query chose."""
+        by_id = self.in_bulk(ids)
+        return [by_id[pk] for pk in ids if pk in by_id]
+
+    def status_counts(self, field):
+        """{(value of ``field``, status): number of models}, for the rows in this queryset."""
+        rows = self.order_by().values_list(field, "status").annotate(n=models.Count("pk"))
+        return {(value, status): n for value, status, n in rows}
+
+    def sectors(self):
+        """Every sector in use, sorted: one index seek per sector, whatever the row count.
+
+        A loose index scan (on aimodel_sector_idx): each step asks for the first sector
+        above the previous one, where SELECT DISTINCT would read every row.
+        """
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        sql = (
+            f"WITH RECURSIVE s(sector) AS ("
+            f"SELECT MIN(sector) FROM {table} WHERE sector > '' "
+            f"UNION ALL SELECT (SELECT MIN(sector) FROM {table} WHERE sector > s.sector) "
+            f"FROM s WHERE s.sector IS NOT NULL) "
+            f"SELECT sector FROM s WHERE sector IS NOT NULL"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return [row[0] for row in cursor.fetchall()]
+
 
 class AIModel(models.Model):
     name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
@@ -374,6 +463,9 @@ class AIModel(models.Model):
     internal_notes = models.TextField(
         _("internal notes"), blank=True, help_text=_("Staff only: never shown in public.")
     )
+    # The model's and its applicant's names (see search_text()), kept by AIModel.save and
+    # Applicant.save, so a search reads one column of one table instead of a join.
+    search_text = models.TextField(blank=True, default="", editable=False)
     # Bumped by every write, so a form or transition based on an old read can be refused.
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -432,6 +524,34 @@ class AIModel(models.Model):
             models.Index(fields=["-approved_on", "id"], name="aimodel_approved_idx"),
             # A batch page lists its models in published order.
             models.Index(fields=["batch", "seq_no"], name="aimodel_batch_seq_idx"),
+            # Entered counts per batch and filing type (overview, /batches/), from the index alone.
+            models.Index(fields=["batch", "filing_type"], name="aimodel_batch_type_idx"),
+            # Counts by status for the applicants shown on /applicants/ and an applicant's page.
+            models.Index(fields=["applicant", "status"], name="aimodel_applicant_status_idx"),
+            # An applicant's page lists its models newest approval first.
+            models.Index(
+                "applicant", models.F("approved_on").desc(), "id", name="aimodel_applicant_idx"
+            ),
+            # The sector choices of /models/: a loose index scan, see AIModelQuerySet.sectors.
+            models.Index(fields=["sector"], name="aimodel_sector_idx"),
+            # The backlog: pending models, oldest submission first.
+            models.Index(
+                fields=["submitted_on", "id"],
+                condition=Q(status__in=PENDING_STATUSES),
+                name="aimodel_backlog_idx",
+            ),
+            # The feed: approvals, newest first.
+            models.Index(
+                "status",
+                models.F("approved_on").desc(),
+                models.F("id").desc(),
+                name="aimodel_status_approved_idx",
+            ),
+            # /models/?sort=name in either language.
+            models.Index(name_expression(), "id", name="aimodel_name_en_first_idx"),
+            models.Index(
+                name_expression(chinese_first=True), "id", name="aimodel_name_zh_first_idx"
+            ),
         ]
 
     def __str__(self):
@@ -450,6 +570,15 @@ class AIModel(models.Model):
                 exclude_pk=self.pk,
                 max_length=100,
             )
+        applicant = self.applicant if self.applicant_id else None
+        self.search_text = search_text(
+            self.name_zh,
+            self.name_en,
+            applicant.name_zh if applicant else "",
+            applicant.name_en if applicant else "",
+        )
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -12,12 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import stats
 from .exports import DB_CHUNK_SIZE, Export, url_maker
 from .models import (
     PENDING_STATUSES,
     AIModel,
-    Batch,
-    FilingType,
     Jurisdiction,
     Scope,
     StatusChange,
@@ -158,45 +157,26 @@ def batch_counts():
 
     The difference is announced minus entered: how many approvals the register still lacks.
     """
-    batches = (
-        Batch.objects.annotate(
-            filings=Count("models", filter=Q(models__filing_type=FilingType.FILING)),
-            registrations=Count("models", filter=Q(models__filing_type=FilingType.REGISTRATION)),
-        )
-        .order_by("announced_on", "pk")
-        .only(
-            "slug",
-            "title_zh",
-            "title_en",
-            "announced_on",
-            "reported_new",
-            "reported_total",
-            "reported_registrations_new",
-            "reported_registrations_total",
-        )
-    )
     rows = []
-    filings_total = registrations_total = 0
-    for batch in batches:
-        filings_total += batch.filings
-        registrations_total += batch.registrations
+    for point in stats.batch_timeline():
+        batch = point.batch
         rows.append(
             (
                 batch.slug,
                 batch.title,
                 batch.announced_on,
                 batch.reported_new,
-                batch.filings,
-                _difference(batch.reported_new, batch.filings),
+                batch.n_entered_filings,
+                _difference(batch.reported_new, batch.n_entered_filings),
                 batch.reported_total,
-                filings_total,
-                _difference(batch.reported_total, filings_total),
+                point.entered_filings,
+                _difference(batch.reported_total, point.entered_filings),
                 batch.reported_registrations_new,
-                batch.registrations,
-                _difference(batch.reported_registrations_new, batch.registrations),
+                batch.n_entered_registrations,
+                _difference(batch.reported_registrations_new, batch.n_entered_registrations),
                 batch.reported_registrations_total,
-                registrations_total,
-                _difference(batch.reported_registrations_total, registrations_total),
+                point.entered_registrations,
+                _difference(batch.reported_registrations_total, point.entered_registrations),
             )
         )
     return rows

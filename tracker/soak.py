@@ -383,11 +383,19 @@ def import_until(paths, user, started, deadline, database_name):
 
 
 def _threads(targets):
-    """Run each (function, args) in a thread; return their results in order."""
+    """Run each (function, args) in a thread; return their results in order.
+
+    A thread that fails unexpectedly is reported once every thread has ended, so the
+    server is still stopped by the caller.
+    """
     results = [None] * len(targets)
+    failures = []
 
     def run(index, function, args):
-        results[index] = function(*args)
+        try:
+            results[index] = function(*args)
+        except Exception as error:  # noqa: BLE001 - re-raised below, in the main thread
+            failures.append(error)
 
     threads = [
         threading.Thread(target=run, args=(i, function, args), daemon=True)
@@ -397,6 +405,8 @@ def _threads(targets):
         thread.start()
     for thread in threads:
         thread.join()
+    if failures:
+        raise SoakError(f"A load or writer thread failed: {failures[0]!r}") from failures[0]
     return results
 
 
@@ -538,8 +548,7 @@ def report_lines(outcome):
         f"History: {findings.expected_steps:,} steps expected, {findings.actual_steps:,} found "
         f"({outcome.history_before:,} before the soak), {findings.missing_steps} missing",
         f"Integrity problems: {len(findings.problems)}",
-        f"Server log: “{LOCKED}” {findings.locked_lines} times, "
-        f"{findings.tracebacks} tracebacks",
+        f"Server log: “{LOCKED}” {findings.locked_lines} times, {findings.tracebacks} tracebacks",
     ]
     lines += ["", "Per page: requests, median and p95 ms"]
     lines += [

@@ -6,10 +6,10 @@ same whatever the size of the register.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
-from .models import PENDING_STATUSES, AIModel, Batch, FilingType, Status
+from .models import PENDING_STATUSES, AIModel, Batch, Status
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class BatchPoint:
 
     @property
     def entered_in_batch(self):
-        return self.batch.n_filings + self.batch.n_registrations
+        return self.batch.n_entered
 
 
 def batch_timeline():
@@ -99,15 +99,12 @@ def batch_timeline():
     announced ones are the notice's own cumulative totals: a notice that only gave its
     new count leaves the total unknown, since earlier notices may be missing.
     """
-    batches = Batch.objects.annotate(
-        n_filings=Count("models", filter=Q(models__filing_type=FilingType.FILING)),
-        n_registrations=Count("models", filter=Q(models__filing_type=FilingType.REGISTRATION)),
-    ).order_by("announced_on", "pk")
+    batches = Batch.objects.with_counts(list(Batch.objects.order_by("announced_on", "pk")))
     points = []
     filings = registrations = 0
     for batch in batches:
-        filings += batch.n_filings
-        registrations += batch.n_registrations
+        filings += batch.n_entered_filings
+        registrations += batch.n_entered_registrations
         points.append(
             BatchPoint(
                 batch,

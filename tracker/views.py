@@ -46,6 +46,18 @@ def _paginate(request, queryset, per_page=PER_PAGE):
         ) % {"page": str(number)[:20], "n": paginator.num_pages}
 
 
+def _paginate_models(request, queryset, per_page=PER_PAGE):
+    """Like ``_paginate``, for models: the page's ids first, then those rows in full.
+
+    Counting and skipping to a deep page then read only the narrow index that serves the
+    filter and the order, and the joins of select_related run for the page's rows alone.
+    """
+    page, problem = _paginate(request, queryset.values_list("pk", flat=True), per_page)
+    if page is not None:
+        page.object_list = AIModel.objects.for_listing().in_order(list(page.object_list))
+    return page, problem
+
+
 def _url(params, **changes):
     """``params`` (a QueryDict) with ``changes`` applied, as "?…"; None removes a key."""
     query = params.copy()
@@ -124,12 +136,7 @@ def _form_choices(filterset):
     def options(name, choices):
         return [(value, label, value in selected.get(name, ())) for value, label in choices]
 
-    sectors = (
-        AIModel.objects.exclude(sector="")
-        .order_by("sector")
-        .values_list("sector", flat=True)
-        .distinct()
-    )
+    sectors = AIModel.objects.sectors()
     return {
         "statuses": options("status", Status.choices),
         "filing_types": options("filing_type", FilingType.choices),
@@ -152,7 +159,7 @@ def _form_choices(filterset):
 def model_list(request):
     filterset = AIModelFilter(request.GET)
     queryset = filterset.qs
-    page, page_problem = _paginate(request, queryset)
+    page, page_problem = _paginate_models(request, queryset)
     params = filterset.data
     sort = params.get("sort") or DEFAULT_SORT
     context = {
@@ -188,20 +195,29 @@ def _published_order():
     return [F("approved_on").desc(nulls_last=True), "pk"]
 
 
-def _pending_and_other(applicant):
-    applicant.n_pending = sum(getattr(applicant, f"n_{s}") for s in PENDING_STATUSES)
-    applicant.n_other = applicant.n_models - applicant.n_pending - applicant.n_approved
+def _count_models(applicants):
+    """Each applicant's models by status, counted for these applicants only (one query)."""
+    counts = AIModel.objects.filter(applicant__in=applicants).status_counts("applicant")
+    for applicant in applicants:
+        by_status = {status: counts.get((applicant.pk, status), 0) for status in Status.values}
+        for status, n in by_status.items():
+            setattr(applicant, f"n_{status}", n)
+        applicant.n_models = sum(by_status.values())
+        applicant.n_pending = sum(by_status[s] for s in PENDING_STATUSES)
+        applicant.n_other = applicant.n_models - applicant.n_pending - applicant.n_approved
 
 
 def applicant_list(request):
     query, problems = checked_query(request.GET.get("q", ""))
-    queryset = Applicant.objects.for_listing().order_by(localised_name().asc(), "pk")
+    queryset = Applicant.objects.select_related("jurisdiction").order_by(
+        localised_name().asc(), "pk"
+    )
     if query:
         queryset = queryset.filter(Q(name_zh__icontains=query) | Q(name_en__icontains=query))
     page, page_problem = _paginate(request, queryset)
     if page is not None:
-        for applicant in page.object_list:
-            _pending_and_other(applicant)
+        page.object_list = list(page.object_list)
+        _count_models(page.object_list)
     params = request.GET.copy()
     params.pop("page", None)
     context = {"query": query, "problems": problems}
@@ -212,30 +228,39 @@ def applicant_detail(request, slug):
     applicant = get_object_or_404(
         Applicant.objects.select_related("jurisdiction", "parent"), slug=slug
     )
-    models = list(
-        AIModel.objects.for_listing().filter(applicant=applicant).order_by(*_published_order())
-    )
-    counts = {value: 0 for value in Status.values}
-    for ai_model in models:
-        counts[ai_model.status] += 1
+    models = AIModel.objects.for_listing().filter(applicant=applicant)
+    page, page_problem = _paginate_models(request, models.order_by(*_published_order()))
+    counts = models.status_counts("applicant")
+    params = request.GET.copy()
+    params.pop("page", None)
     context = {
         "applicant": applicant,
-        "models": models,
-        "status_counts": [(Status(value).label, n) for value, n in counts.items() if n],
+        "models": page.object_list if page else [],
+        "n_models": sum(counts.values()),
+        "status_counts": [
+            (label, counts[(applicant.pk, value)])
+            for value, label in Status.choices
+            if (applicant.pk, value) in counts
+        ],
         "subsidiaries": applicant.subsidiaries.order_by(localised_name().asc(), "pk"),
     }
-    return render(request, "tracker/applicant_detail.html", context)
+    return _render_list(
+        request, "tracker/applicant_detail.html", context, page, page_problem, params
+    )
 
 
 def batch_list(request):
-    page, page_problem = _paginate(request, Batch.objects.for_listing())
+    page, page_problem = _paginate(request, Batch.objects.order_by("-announced_on", "-pk"))
+    if page is not None:
+        page.object_list = Batch.objects.with_counts(list(page.object_list))
     params = request.GET.copy()
     params.pop("page", None)
     return _render_list(request, "tracker/batch_list.html", {}, page, page_problem, params)
 
 
 def batch_detail(request, slug):
-    batch = get_object_or_404(Batch.objects.for_listing(), slug=slug)
+    batch = get_object_or_404(Batch, slug=slug)
+    Batch.objects.with_counts([batch])
     models = (
         AIModel.objects.for_listing()
         .filter(batch=batch)

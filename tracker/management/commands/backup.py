@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 # Content types and permissions are recreated by `migrate` on the target and referenced
@@ -26,7 +26,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, output_dir, **options):
         folder = Path(output_dir)
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(f"Cannot write backups to {folder}: {exc.strerror}.") from exc
         path = folder / f"tracker-{timezone.localtime():%Y-%m-%dT%H%M%S}.json.gz"
         call_command(
             "dumpdata",
