@@ -128,6 +128,6 @@ def test_backlog_query_count_does_not_grow_with_the_backlog(client, django_asser
     AIModelFactory.create_batch(n, submitted_on=days_ago(7))
 
     # 1. counts by status; 2. the median's middle dates; 3. the paginator's count;
-    # 4. the page of rows with applicant, jurisdiction and batch joined in.
-    with django_assert_num_queries(4):
+    # 4. the page's ids; 5. their rows with applicant, jurisdiction and batch joined in.
+    with django_assert_num_queries(5):
         assert client.get("/backlog/").status_code == 200

@@ -291,7 +291,7 @@ def overview(request):
 
 def backlog(request):
     summary = stats.status_summary()
-    page, page_problem = _paginate(request, AIModel.objects.backlog())
+    page, page_problem = _paginate_models(request, AIModel.objects.backlog())
     params = request.GET.copy()
     params.pop("page", None)
     context = {
