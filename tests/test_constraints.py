@@ -4,6 +4,8 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.utils.text import slugify
+from pypinyin import lazy_pinyin
 
 from tests.factories import (
     AIModelFactory,
@@ -13,6 +15,7 @@ from tests.factories import (
     jurisdiction,
 )
 from tracker.models import AIModel, Applicant, Batch, FilingType, Status, StatusChange
+from tracker.text import slug_base
 
 pytestmark = pytest.mark.django_db
 
@@ -261,3 +264,11 @@ def test_saving_again_keeps_the_slug():
     ai_model.save()
 
     assert AIModel.objects.get(pk=ai_model.pk).slug == "kept"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["重庆银行股份有限公司", "求索对话DeepSeek Chat", "面壁露卡 LUCA", "智慧助手（小艺）", "x-y_z"],
+)
+def test_pinyin_slugs_match_pypinyin_phrase_by_phrase(name):
+    assert slug_base(name) == slugify(" ".join(lazy_pinyin(name)))

@@ -116,6 +116,34 @@ def test_applicant_names_are_normalised_so_a_company_is_never_created_twice(batc
     assert sorted(zhipu.models.values_list("name_zh", flat=True)) == ["ABC大模型", "智谱清言"]
 
 
+def test_new_slugs_never_collide_with_the_register_or_each_other(batch):
+    ApprovedModelFactory(name_en="Chatbot", slug="chatbot")
+    ApprovedModelFactory(name_en="Chatbot 2", slug="chatbot-2")
+    ApplicantFactory(name_en="Zhidemai", slug="zhidemai")
+    data = csv_bytes(
+        "1,北京,Chatbot,Zhidemai,,2024-01-28",
+        "2,北京,Chatbot,iReader,,2024-01-28",
+        "3,北京,Chatbot,Zhaopin,,2024-01-28",
+    )
+
+    import_list(data, batch=batch)
+
+    slugs = set(batch.models.values_list("slug", flat=True))
+    assert slugs == {"chatbot-3", "chatbot-4", "chatbot-5"}
+    assert Applicant.objects.get(name_en="iReader").slug == "ireader"
+
+
+def test_a_list_matches_models_already_in_the_register_by_applicant_and_name(batch):
+    applicant = ApplicantFactory(name_zh="北京百度网讯科技有限公司")
+    existing = ApprovedModelFactory(applicant=applicant, name_zh="文心一言", filing_number="")
+    data = csv_bytes("1,北京,文心一言,北京百度网讯科技有限公司,,2023-08-31")
+
+    result = import_list(data, batch=batch)
+
+    assert (result.created_models, len(result.unchanged)) == (0, 1)
+    assert AIModel.objects.filter(name_zh="文心一言").get() == existing
+
+
 def test_english_headers_and_a_title_row_above_them_are_accepted(batch):
     data = csv_bytes(
         "seq_no,jurisdiction,model_name,applicant,filing_number,filing_date",
@@ -423,7 +451,8 @@ def test_ten_thousand_rows_import_in_a_few_queries(batch):
     assert result.created_models == 10_000
     assert result.created_applicants == 3_000
     assert StatusChange.objects.count() == 10_000
-    # Reads of the register, one insert per table, and the new ids read back 500 at a time.
+    # Reads of the names and numbers the list holds, one insert per table, and the new ids
+    # read back, each 2,000 at a time.
     assert len(queries) < 50
     assert elapsed < 15
 

@@ -471,3 +471,33 @@ def test_a_saved_record_cannot_be_entered_twice(staff):
         workflow.enter(ai_model, by=staff)
 
     assert ai_model.history.count() == 1
+
+
+def test_enter_published_saves_approvals_with_their_first_step(reviewer):
+    applicant = ApplicantFactory()
+    models = [
+        AIModel(applicant=applicant, name_zh=f"模型{n}", slug=f"m-{n}", approved_on=APPROVAL_DAY)
+        for n in range(3)
+    ]
+
+    workflow.enter_published(models, by=reviewer, note="Published.")
+
+    saved = AIModel.objects.filter(applicant=applicant)
+    assert set(saved.values_list("status", flat=True)) == {Status.APPROVED}
+    steps = StatusChange.objects.filter(model__applicant=applicant)
+    assert (
+        list(steps.values_list("from_status", "to_status", "happened_on", "note"))
+        == [("", Status.APPROVED, APPROVAL_DAY, "Published.")] * 3
+    )
+
+
+@pytest.mark.parametrize("approved_on", [None, timezone.localdate() + datetime.timedelta(days=2)])
+def test_enter_published_refuses_a_missing_or_future_date_and_writes_nothing(db, approved_on):
+    ai_model = AIModel(
+        applicant=ApplicantFactory(), name_zh="模型", slug="m", approved_on=approved_on
+    )
+
+    with pytest.raises(TransitionError):
+        workflow.enter_published([ai_model], by=None)
+
+    assert not AIModel.objects.filter(slug="m").exists()

@@ -22,12 +22,15 @@ from pathlib import Path
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import workflow
+from .bulk import insert_many
 from .exports import FORMULA_STARTS, PUBLISHED_HEADER, Export
 from .models import (
     PENDING_STATUSES,
@@ -37,7 +40,6 @@ from .models import (
     FilingType,
     Jurisdiction,
     Status,
-    StatusChange,
     search_text,
 )
 from .text import normalise_name, slug_base
@@ -52,7 +54,8 @@ HEADER_SEARCH_ROWS = 10
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NAME_LENGTH = AIModel._meta.get_field("name_zh").max_length
 MAX_NUMBER_LENGTH = AIModel._meta.get_field("filing_number").max_length
-BULK_SIZE = 500
+# Rows per lookup query: well under the bound-parameter limits of SQLite and PostgreSQL.
+BULK_SIZE = 2000
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -395,34 +398,61 @@ class _Known:
     label: str
 
 
-class _Register:
-    """What the import needs to know of the register, read in a few queries."""
+def _chunks(values, size=BULK_SIZE):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
-    def __init__(self):
+
+def _named(names):
+    """Rows whose Chinese or English name is among ``names``.
+
+    The names are unique where they are not empty, and the database reads those partial
+    indexes only when the query states that condition too.
+    """
+    return (Q(name_zh__in=names) & ~Q(name_zh="")) | (Q(name_en__in=names) & ~Q(name_en=""))
+
+
+class _Register:
+    """What the import needs to know of the register: the applicants the list names and
+    the models it could match, by filing number or by name, read in chunks."""
+
+    def __init__(self, rows):
+        names = {row.applicant_name for row in rows if row.applicant_name}
         self.applicants = {}
         self.applicant_names = {}
-        self.applicant_slugs = set()
-        for pk, name_zh, name_en, slug in Applicant.objects.values_list(
-            "pk", "name_zh", "name_en", "slug"
-        ):
-            self.applicant_slugs.add(slug)
-            self.applicant_names[pk] = (name_zh, name_en)
-            for name in (name_zh, name_en):
-                if name:
-                    self.applicants[name] = (pk, slug)
+        for chunk in _chunks(names):
+            found = Applicant.objects.filter(_named(chunk)).order_by()
+            for pk, name_zh, name_en, slug in found.values_list("pk", "name_zh", "name_en", "slug"):
+                self.applicant_names[pk] = (name_zh, name_en)
+                for name in (name_zh, name_en):
+                    if name:
+                        self.applicants[name] = (pk, slug)
         self.by_number = {}
         self.by_name = {}
-        self.model_slugs = set()
-        for pk, number, applicant_id, name_zh, name_en, status, slug in AIModel.objects.values_list(
-            "pk", "filing_number", "applicant_id", "name_zh", "name_en", "status", "slug"
-        ):
-            self.model_slugs.add(slug)
-            known = _Known(pk, number, applicant_id, (name_zh, name_en), status, name_zh or name_en)
-            if number:
-                self.by_number[number] = known
-            for name in (name_zh, name_en):
-                if name:
-                    self.by_name[(applicant_id, name)] = known
+        numbers = {row.filing_number for row in rows if row.filing_number}
+        model_names = {row.model_name for row in rows if row.model_name}
+        wanted = [
+            Q(filing_number__in=chunk) & ~Q(filing_number="") for chunk in _chunks(numbers)
+        ] + [
+            Q(applicant_id__in=ids) & _named(chunk)
+            for ids in _chunks(self.applicant_names)
+            for chunk in _chunks(model_names)
+        ]
+        columns = ("pk", "filing_number", "applicant_id", "name_zh", "name_en", "status")
+        for condition in wanted:
+            # No ordering: the listing's default order would make the database scan the
+            # table in that order instead of looking the names up.
+            found = AIModel.objects.filter(condition).order_by().values_list(*columns)
+            for pk, number, applicant_id, name_zh, name_en, status in found:
+                known = _Known(
+                    pk, number, applicant_id, (name_zh, name_en), status, name_zh or name_en
+                )
+                if number:
+                    self.by_number[number] = known
+                for name in (name_zh, name_en):
+                    if name:
+                        self.by_name[(applicant_id, name)] = known
 
 
 def _check(rows, register, resolver):
@@ -490,14 +520,28 @@ def _match(row, register):
 
 
 class _Slugs:
-    """``tracker.text.unique_slug`` over a set held in memory, for thousands of new rows."""
+    """``tracker.text.unique_slug`` for thousands of new rows: the slugs in use are looked
+    up once for all the rows' bases, and again only for a base that is taken."""
 
-    def __init__(self, taken, max_length):
-        self.taken = taken
+    def __init__(self, model, bases, max_length):
+        self.model = model
         self.max_length = max_length
+        self.bases = {}
+        self.taken = set()
+        for chunk in _chunks({self._cut(base) for base in bases if base}):
+            self.taken.update(model.objects.filter(slug__in=chunk).values_list("slug", flat=True))
+
+    def _cut(self, base):
+        return base[: self.max_length - 6].strip("-")
 
     def make(self, base, fallback):
-        base = (base or fallback)[: self.max_length - 6].strip("-") or fallback
+        base = self._cut(base or fallback) or fallback
+        if base in self.taken and base not in self.bases:
+            self.bases[base] = True
+            # A range rather than startswith, which SQLite matches case-insensitively and
+            # so without the slug index; "." is the character after "-".
+            numbered = self.model.objects.filter(slug__gt=f"{base}-", slug__lt=f"{base}.")
+            self.taken.update(numbered.values_list("slug", flat=True))
         slug, n = base, 2
         while slug in self.taken:
             slug, n = f"{base}-{n}", n + 1
@@ -510,105 +554,52 @@ def _split_name(name):
     return (name, "") if _CJK.search(name) else ("", name)
 
 
-def _db_value(field, value):
-    # Plain text and numbers go to the driver as they are; dates, times and choices
-    # are prepared by their field, for the database in use.
-    if value is None or type(value) in (str, int):
-        return value
-    return field.get_db_prep_save(value, connection)
-
-
-def _insert_many(model, objs):
-    """Insert unsaved ``objs`` with one ``executemany``; return {slug: pk} when they have slugs.
-
-    ``bulk_create`` spends seconds assembling the SQL of 10,000 rows; this prepares each
-    value as ``bulk_create`` does and leaves the rest to the database driver.
-    """
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(model._meta.db_table),
-        ", ".join(quote(field.column) for field in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    slugs = []
-    params = []
-    for obj in objs:
-        params.append([_db_value(field, field.pre_save(obj, True)) for field in fields])
-        slugs.append(getattr(obj, "slug", None))
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-    if not any(slugs):
-        return {}
-    ids = {}
-    for start in range(0, len(slugs), BULK_SIZE):
-        chunk = slugs[start : start + BULK_SIZE]
-        ids.update(model.objects.filter(slug__in=chunk).values_list("slug", "pk"))
-    return ids
-
-
 def _enter_approved(rows, register, *, batch, filing_type, by, note):
-    """Create the rows' applicants, approved models and first history steps, in bulk.
-
-    The bulk form of ``tracker.workflow.enter(model, status=APPROVED)``: every row has
-    passed the same checks (an approval date, no future date), and each model gets the
-    first step of its history.
-    """
-    applicant_slugs = _Slugs(register.applicant_slugs, 80)
+    """Create the rows' new applicants, then their approved models through the workflow."""
     new_applicants = {}
     for row in rows:
         if row.new_applicant and row.applicant_name not in new_applicants:
             name_zh, name_en = _split_name(row.applicant_name)
-            new_applicants[row.applicant_name] = Applicant(
-                name_zh=name_zh,
-                name_en=name_en,
-                jurisdiction=row.jurisdiction,
-                slug=applicant_slugs.make(slug_base(name_en, name_zh), "applicant"),
-            )
-    new_ids = _insert_many(Applicant, new_applicants.values())
+            new_applicants[row.applicant_name] = (name_zh, name_en, row.jurisdiction)
+    applicant_bases = {name: slug_base(en, zh) for name, (zh, en, _j) in new_applicants.items()}
+    applicant_slugs = _Slugs(Applicant, applicant_bases.values(), 80)
+    objs = {
+        name: Applicant(
+            name_zh=zh,
+            name_en=en,
+            jurisdiction=jurisdiction,
+            slug=applicant_slugs.make(applicant_bases[name], "applicant"),
+        )
+        for name, (zh, en, jurisdiction) in new_applicants.items()
+    }
+    new_ids = insert_many(Applicant, objs.values())
     applicants = dict(register.applicants)
-    applicants.update({name: (new_ids[a.slug], a.slug) for name, a in new_applicants.items()})
+    applicants.update({name: (new_ids[a.slug], a.slug) for name, a in objs.items()})
     applicant_names = dict(register.applicant_names)
-    applicant_names.update(
-        {new_ids[a.slug]: (a.name_zh, a.name_en) for a in new_applicants.values()}
-    )
+    applicant_names.update({new_ids[a.slug]: (a.name_zh, a.name_en) for a in objs.values()})
 
-    model_slugs = _Slugs(register.model_slugs, 100)
+    names = [_split_name(row.model_name) for row in rows]
+    model_bases = [slug_base(en, zh) for zh, en in names]
+    model_slugs = _Slugs(AIModel, model_bases, 100)
     models = []
-    for row in rows:
+    for row, (name_zh, name_en), base in zip(rows, names, model_bases, strict=True):
         applicant_id, applicant_slug = applicants[row.applicant_name]
-        name_zh, name_en = _split_name(row.model_name)
         models.append(
             AIModel(
                 name_zh=name_zh,
                 name_en=name_en,
                 applicant_id=applicant_id,
                 filing_type=filing_type,
-                status=Status.APPROVED,
                 filing_number=row.filing_number,
                 approved_on=row.filing_date,
                 batch=batch,
                 seq_no=row.seq_no,
-                slug=model_slugs.make(slug_base(name_en, name_zh), f"{applicant_slug}-model"),
+                slug=model_slugs.make(base, f"{applicant_slug}-model"),
                 search_text=search_text(name_zh, name_en, *applicant_names[applicant_id]),
             )
         )
-    model_ids = _insert_many(AIModel, models)
-    _insert_many(
-        StatusChange,
-        (
-            StatusChange(
-                model_id=model_ids[model.slug],
-                from_status="",
-                to_status=Status.APPROVED,
-                happened_on=model.approved_on,
-                recorded_by=by,
-                note=note,
-            )
-            for model in models
-        ),
-    )
-    return len(models), len(new_applicants)
+    workflow.enter_published(models, by=by, note=note)
+    return len(models), len(objs)
 
 
 def import_list(
@@ -631,7 +622,7 @@ def import_list(
     rows = parse(data)
     result = ImportResult(rows=rows, dry_run=dry_run)
     with transaction.atomic():
-        register = _Register()
+        register = _Register(rows)
         _check(rows, register, JurisdictionResolver())
         if dry_run or (result.bad_rows and not skip_invalid):
             return result

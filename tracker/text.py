@@ -1,10 +1,14 @@
 """Text rules shared by every writer: name normalisation and readable unique slugs."""
 
+import functools
 import re
 import unicodedata
 
 from django.utils.text import slugify
 from pypinyin import lazy_pinyin
+from pypinyin.constants import RE_HANS
+from pypinyin.seg.mmseg import seg as phrase_segmenter
+from pypinyin.seg.simpleseg import seg as script_segmenter
 
 _SPACES = re.compile(r"\s+")
 
@@ -22,12 +26,32 @@ def normalise_name(value):
     return _SPACES.sub(" ", value).strip()
 
 
+@functools.lru_cache(maxsize=65_536)
+def _phrase_pinyin(phrase):
+    return " ".join(lazy_pinyin(phrase))
+
+
+def pinyin(text):
+    """``text`` with its Chinese written in toneless pinyin, as ``lazy_pinyin`` gives it.
+
+    Names share most of their phrases (有限公司, 科技, 北京), so each phrase is converted
+    once: a bulk import then spends little time here. The segmentation is pypinyin's own.
+    """
+    words = []
+    for chunk in script_segmenter(text):
+        if RE_HANS.match(chunk):
+            words.extend(_phrase_pinyin(phrase) for phrase in phrase_segmenter.cut(chunk))
+        else:
+            words.append(chunk)
+    return " ".join(words)
+
+
 def slug_base(*texts, max_length=80):
     """A readable ASCII slug from the first text that yields one; Chinese becomes pinyin."""
     for text in texts:
         if not text:
             continue
-        slug = slugify(" ".join(lazy_pinyin(normalise_name(text))))
+        slug = slugify(pinyin(normalise_name(text)))
         if slug:
             return slug[:max_length].strip("-")
     return ""

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .bulk import insert_many
 from .models import AIModel, FilingType, Status, StatusChange
 from .text import normalise_name
 
@@ -213,3 +214,37 @@ def enter(ai_model, *, by, status=S.SUBMITTED, on=None, note=""):
         raise TransitionError(
             _("The database refused this record: %(error)s") % {"error": exc}
         ) from exc
+
+
+def enter_published(ai_models, *, by, note=""):
+    """The bulk form of ``enter(ai_model, status=APPROVED)``, for a published list.
+
+    Saves the unsaved ``ai_models`` as approved, each with the first step of its history
+    dated on its approval date. The caller has given each a unique slug and its search
+    text; names are stored as given.
+    """
+    today = timezone.localdate()
+    for ai_model in ai_models:
+        if ai_model.approved_on is None:
+            raise TransitionError(_("An approved record needs its approval date."))
+        if ai_model.approved_on > today:
+            raise TransitionError(
+                _("The date %(date)s is in the future.") % {"date": ai_model.approved_on}
+            )
+        ai_model.status = S.APPROVED
+    with transaction.atomic():
+        ids = insert_many(AIModel, ai_models)
+        insert_many(
+            StatusChange,
+            (
+                StatusChange(
+                    model_id=ids[ai_model.slug],
+                    from_status="",
+                    to_status=S.APPROVED,
+                    happened_on=ai_model.approved_on,
+                    recorded_by=by,
+                    note=note,
+                )
+                for ai_model in ai_models
+            ),
+        )
