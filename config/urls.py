@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from tracker.importer import import_page
+from tracker.admin_import import import_page
 
 urlpatterns = [
     path("admin/tracker/import/", admin.site.admin_view(import_page), name="tracker_import"),

@@ -15,7 +15,15 @@ from django.db import transaction
 from django.db.models import Q
 
 from . import workflow
-from .models import AIModel, Applicant, ApplicantKind, Batch, Jurisdiction, Scope, Status
+from .models import (
+    AIModel,
+    Applicant,
+    ApplicantKind,
+    Batch,
+    JurisdictionResolver,
+    Scope,
+    Status,
+)
 from .text import normalise_name
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "demo"
@@ -158,12 +166,11 @@ def _approve(ai_model, approved_on, date_reported, result):
 
 
 def load_filings(batches, result):
+    jurisdictions = JurisdictionResolver()
     for row in _rows("cac_genai_filings_sample.csv"):
         seq_no = int(row["seq_no"])
         filing_number = normalise_name(row["filing_number"])
-        jurisdiction = Jurisdiction.objects.resolve(row["jurisdiction_cn"])
-        if jurisdiction is None and filing_number:
-            jurisdiction = Jurisdiction.objects.from_filing_number(filing_number)
+        jurisdiction = jurisdictions.resolve(row["jurisdiction_cn"], filing_number)
         applicant = _applicant(
             normalise_name(row["filing_entity_cn"]),
             normalise_name(row["filing_entity_en"]),

@@ -12,22 +12,13 @@ import csv
 import datetime
 import io
 import re
-import secrets
-import tempfile
-import time
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from . import workflow
 from .bulk import insert_many
@@ -36,9 +27,9 @@ from .models import (
     PENDING_STATUSES,
     AIModel,
     Applicant,
-    Batch,
     FilingType,
     Jurisdiction,
+    JurisdictionResolver,
     Status,
     search_text,
 )
@@ -360,34 +351,6 @@ def looks_like_organisation(name):
 # Checking against the register ------------------------------------------------------------
 
 
-class JurisdictionResolver:
-    """Finds a jurisdiction by Chinese name, code or filing-number token, in any case."""
-
-    def __init__(self):
-        self.all = list(Jurisdiction.objects.all())
-        self.by_key = {}
-        for jurisdiction in self.all:
-            for key in (
-                jurisdiction.name_zh,
-                jurisdiction.code,
-                jurisdiction.filing_token,
-                jurisdiction.name_en,
-            ):
-                self.by_key[key.casefold()] = jurisdiction
-        # Longest first, so that a cell like 内蒙古自治区 finds 内蒙古 and nothing shorter.
-        self.by_prefix = sorted(self.all, key=lambda j: -len(j.name_zh))
-
-    def resolve(self, cell, filing_number):
-        if cell:
-            found = self.by_key.get(cell.casefold())
-            if found is None:
-                found = next((j for j in self.by_prefix if cell.startswith(j.name_zh)), None)
-            return found
-        if filing_number:
-            return self.by_key.get(filing_number.split("-", 1)[0].casefold())
-        return None
-
-
 @dataclass
 class _Known:
     pk: int
@@ -659,139 +622,3 @@ def rejected_export(result, name="rejected"):
             for row in result.bad_rows
         ),
     )
-
-
-# The admin page: upload, preview, confirm -------------------------------------------------
-
-SESSION_KEY = "tracker_imports"
-PREVIEW_ROWS = 200
-STASH_MAX_AGE = 24 * 3600
-
-
-class ImportForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("Published list"),
-        help_text=gettext_lazy(
-            "CSV (UTF-8 or GB18030) or XLSX with the columns 序号, 属地, 模型名称, 备案单位, "
-            "备案号, 备案时间 (or seq_no, jurisdiction, model_name, applicant, filing_number, "
-            "filing_date)."
-        ),
-    )
-    batch = forms.ModelChoiceField(
-        queryset=Batch.objects.order_by("-announced_on", "-pk"), label=gettext_lazy("Batch")
-    )
-    filing_type = forms.ChoiceField(
-        choices=FilingType.choices, initial=FilingType.FILING, label=gettext_lazy("Type")
-    )
-
-
-def _stash_dir():
-    path = Path(tempfile.gettempdir()) / "tracker-imports"
-    path.mkdir(mode=0o700, exist_ok=True)
-    return path
-
-
-def _stash(request, data, batch, filing_type, name):
-    """Keep the uploaded file until it is confirmed; the session says whose it is."""
-    folder = _stash_dir()
-    cutoff = time.time() - STASH_MAX_AGE
-    for old in folder.iterdir():
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(16)
-    (folder / token).write_bytes(data)
-    stashes = request.session.get(SESSION_KEY, {})
-    stashes[token] = {"batch": batch.pk, "filing_type": filing_type, "name": name}
-    request.session[SESSION_KEY] = stashes
-    return token
-
-
-def _unstash(request, token):
-    stashes = request.session.get(SESSION_KEY, {})
-    stash = stashes.pop(token, None)
-    request.session[SESSION_KEY] = stashes
-    if stash is None:
-        return None, None
-    path = _stash_dir() / token
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None, None
-    path.unlink(missing_ok=True)
-    return stash, data
-
-
-def _preview(request, context, result, token, batch, filename):
-    context.update(
-        result=result,
-        preview_rows=result.to_create[:PREVIEW_ROWS],
-        more_rows=max(len(result.to_create) - PREVIEW_ROWS, 0),
-        token=token,
-        batch=batch,
-        filename=filename,
-        title=_("Check the import"),
-    )
-    return render(request, "admin/tracker/import_preview.html", context)
-
-
-def import_page(request):
-    if not request.user.has_perm("tracker.add_aimodel"):
-        raise PermissionDenied
-    context = {**admin.site.each_context(request), "title": _("Import a published list")}
-    if request.method == "POST" and "token" in request.POST:
-        return _confirm(request, context)
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        batch = form.cleaned_data["batch"]
-        filing_type = form.cleaned_data["filing_type"]
-        data = upload.read()
-        try:
-            result = import_list(data, batch=batch, filing_type=filing_type, dry_run=True)
-        except ImportFileError as error:
-            form.add_error("file", str(error))
-        else:
-            token = _stash(request, data, batch, filing_type, upload.name)
-            return _preview(request, context, result, token, batch, upload.name)
-    context["form"] = form
-    return render(request, "admin/tracker/import.html", context)
-
-
-def _confirm(request, context):
-    stash, data = _unstash(request, request.POST["token"])
-    batch = Batch.objects.filter(pk=stash["batch"]).first() if stash else None
-    if batch is None:
-        messages.error(
-            request, _("That upload has expired or was already imported: upload it again.")
-        )
-        return redirect(request.path)
-    try:
-        result = import_list(
-            data,
-            batch=batch,
-            filing_type=stash["filing_type"],
-            by=request.user,
-            skip_invalid=request.POST.get("skip_invalid") == "on",
-        )
-    except ImportFileError as error:
-        messages.error(request, str(error))
-        return redirect(request.path)
-    if not result.written:
-        # The register changed since the preview and some rows no longer fit: show them.
-        token = _stash(request, data, batch, stash["filing_type"], stash["name"])
-        return _preview(request, context, result, token, batch, stash["name"])
-    messages.success(
-        request,
-        _(
-            "Imported %(models)s models and %(applicants)s new applicants into %(batch)s; "
-            "%(unchanged)s rows were already in the register, %(rejected)s were rejected."
-        )
-        % {
-            "models": result.created_models,
-            "applicants": result.created_applicants,
-            "batch": batch,
-            "unchanged": len(result.unchanged),
-            "rejected": len(result.bad_rows),
-        },
-    )
-    return redirect(request.path)

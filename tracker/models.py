@@ -101,29 +101,8 @@ class ApplicantKind(models.TextChoices):
 
 
 class JurisdictionQuerySet(models.QuerySet):
-    def resolve(self, text):
-        """The jurisdiction named by ``text``: its Chinese or English name, code or filing token.
-
-        Published lists spell the token inconsistently (ZheJiang, Beijing), so the match
-        ignores case. Returns None when nothing matches.
-        """
-        text = normalise_name(text)
-        if not text:
-            return None
-        return self.filter(
-            Q(name_zh=text)
-            | Q(name_en__iexact=text)
-            | Q(code__iexact=text)
-            | Q(filing_token__iexact=text)
-        ).first()
-
     def get_by_natural_key(self, code):
         return self.get(code=code)
-
-    def from_filing_number(self, filing_number):
-        """The jurisdiction a filing number's first token names, as a hint only."""
-        token = normalise_name(filing_number).split("-", 1)[0]
-        return self.resolve(token) if token else None
 
 
 class Jurisdiction(models.Model):
@@ -153,6 +132,38 @@ class Jurisdiction(models.Model):
 
     def natural_key(self):
         return (self.code,)
+
+
+class JurisdictionResolver:
+    """Finds a jurisdiction by Chinese name, code or filing-number token, in any case."""
+
+    def __init__(self):
+        self.all = list(Jurisdiction.objects.all())
+        self.by_key = {}
+        for jurisdiction in self.all:
+            for key in (
+                jurisdiction.name_zh,
+                jurisdiction.code,
+                jurisdiction.filing_token,
+                jurisdiction.name_en,
+            ):
+                self.by_key[key.casefold()] = jurisdiction
+        # Longest first, so that a cell like 内蒙古自治区 finds 内蒙古 and nothing shorter.
+        self.by_prefix = sorted(self.all, key=lambda j: -len(j.name_zh))
+
+    def resolve(self, cell, filing_number=""):
+        """The jurisdiction a list's 属地 cell names or, when the cell is empty, the one the
+        filing number's first token names (a hint only); None when neither matches."""
+        cell = normalise_name(cell)
+        filing_number = normalise_name(filing_number)
+        if cell:
+            found = self.by_key.get(cell.casefold())
+            if found is None:
+                found = next((j for j in self.by_prefix if cell.startswith(j.name_zh)), None)
+            return found
+        if filing_number:
+            return self.by_key.get(filing_number.split("-", 1)[0].casefold())
+        return None
 
 
 class ApplicantQuerySet(models.QuerySet):
