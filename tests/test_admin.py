@@ -220,9 +220,9 @@ def test_applicant_changelist_query_count_does_not_grow_with_rows(
 # Adding a model --------------------------------------------------------------------------
 
 
-def test_adding_a_model_enters_it_with_one_status_change(client, editor):
+def test_adding_a_model_enters_it_with_one_status_change(client, reviewer):
     applicant = ApplicantFactory()
-    response = logged_in(client, editor).post(
+    response = logged_in(client, reviewer).post(
         url("aimodel_add"),
         add_data(applicant, entry_status=S.NATIONAL_REVIEW, entry_note="Reported by Caixin"),
     )
@@ -231,14 +231,14 @@ def test_adding_a_model_enters_it_with_one_status_change(client, editor):
     assert ai_model.status == S.NATIONAL_REVIEW
     step = ai_model.history.get()
     assert (step.from_status, step.to_status) == ("", S.NATIONAL_REVIEW)
-    assert step.recorded_by == editor
+    assert step.recorded_by == reviewer
     assert step.note == "Reported by Caixin"
     assert step.happened_on == datetime.date(2024, 5, 6)
 
 
-def test_adding_an_approved_model_records_the_approval_date(client, editor):
+def test_adding_an_approved_model_records_the_approval_date(client, reviewer):
     applicant = ApplicantFactory()
-    response = logged_in(client, editor).post(
+    response = logged_in(client, reviewer).post(
         url("aimodel_add"),
         add_data(
             applicant,
@@ -274,9 +274,9 @@ def test_adding_an_approved_model_records_the_approval_date(client, editor):
         ),
     ],
 )
-def test_adding_a_model_refuses_an_inconsistent_entry(client, editor, changes, field, message):
+def test_adding_a_model_refuses_an_inconsistent_entry(client, reviewer, changes, field, message):
     applicant = ApplicantFactory()
-    response = logged_in(client, editor).post(url("aimodel_add"), add_data(applicant, **changes))
+    response = logged_in(client, reviewer).post(url("aimodel_add"), add_data(applicant, **changes))
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert message in " ".join(errors[field])
@@ -284,9 +284,45 @@ def test_adding_a_model_refuses_an_inconsistent_entry(client, editor, changes, f
     assert not StatusChange.objects.exists()
 
 
-def test_adding_a_model_with_a_taken_filing_number_is_refused(client, editor):
+@pytest.mark.parametrize("status", [S.PROVINCIAL_REVIEW, S.NATIONAL_REVIEW, S.APPROVED])
+def test_an_editor_enters_records_only_as_new_submissions(client, editor, status):
+    applicant = ApplicantFactory()
+    client = logged_in(client, editor)
+    choices = client.get(url("aimodel_add")).context["adminform"].form.fields["entry_status"]
+    assert [value for value, _label in choices.choices] == [S.SUBMITTED]
+
+    response = client.post(
+        url("aimodel_add"), add_data(applicant, entry_status=status, approved_on="2024-06-01")
+    )
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in " ".join(
+        response.context["adminform"].form.errors["entry_status"]
+    )
+    assert not AIModel.objects.exists()
+
+
+def test_a_registration_enters_as_approved_only_once_its_upstream_is_approved(client, reviewer):
+    upstream = AIModelFactory(filing_type=FilingType.FILING)
+    registration = add_data(
+        ApplicantFactory(),
+        filing_type=FilingType.REGISTRATION,
+        upstream=upstream.pk,
+        entry_status=S.APPROVED,
+        approved_on="2024-06-01",
+    )
+
+    response = logged_in(client, reviewer).post(url("aimodel_add"), registration)
+
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.errors["entry_status"])
+    assert "once the model it calls is approved" in errors
+    assert AIModel.objects.count() == 1
+
+
+def test_adding_a_model_with_a_taken_filing_number_is_refused(client, reviewer):
     taken = ApprovedModelFactory()
-    response = logged_in(client, editor).post(
+    response = logged_in(client, reviewer).post(
         url("aimodel_add"),
         add_data(
             ApplicantFactory(),

@@ -64,8 +64,8 @@ def test_the_published_sample_becomes_approved_models_in_the_batch(batch):
     assert ernie.slug
 
 
-def test_every_imported_model_gets_the_first_step_of_its_history(batch, editor):
-    import_list(SAMPLE.read_bytes(), batch=batch, by=editor)
+def test_every_imported_model_gets_the_first_step_of_its_history(batch, reviewer):
+    import_list(SAMPLE.read_bytes(), batch=batch, by=reviewer)
 
     steps = StatusChange.objects.all()
     assert steps.count() == AIModel.objects.count() == 22
@@ -74,7 +74,7 @@ def test_every_imported_model_gets_the_first_step_of_its_history(batch, editor):
         "",
         Status.APPROVED,
         datetime.date(2024, 5, 13),
-        editor,
+        reviewer,
     )
 
 
@@ -367,6 +367,33 @@ def test_a_pending_submission_of_the_same_model_is_not_overwritten(batch):
     assert AIModel.objects.get(pk=pending.pk).status == Status.SUBMITTED
 
 
+@pytest.mark.parametrize("status", [Status.REJECTED, Status.WITHDRAWN])
+def test_a_refused_or_withdrawn_model_is_reported_not_counted_as_unchanged(batch, status):
+    AIModelFactory(
+        name_zh="文心一言",
+        applicant=ApplicantFactory(name_zh="北京百度网讯科技有限公司"),
+        status=status,
+    )
+    before = snapshot()
+
+    result = import_list(csv_bytes(GOOD_ROW), batch=batch)
+
+    assert not result.unchanged
+    assert "contradicts" in result.problem_lines()[0]
+    assert snapshot() == before
+
+
+def test_english_applicant_names_match_whatever_their_case(batch):
+    existing = ApplicantFactory(name_zh="", name_en="Acme Intelligence Ltd")
+
+    result = import_list(
+        csv_bytes("1,北京,Acme Chat,ACME INTELLIGENCE LTD,,2024-01-28"), batch=batch
+    )
+
+    assert result.created_applicants == 0
+    assert existing.models.get().name_en == "Acme Chat"
+
+
 def test_the_command_lists_every_bad_row_and_fails_without_writing(batch, tmp_path):
     path = tmp_path / "list.csv"
     path.write_bytes(
@@ -467,14 +494,17 @@ def upload(client, data, batch, name="list.csv", filing_type="filing"):
     )
 
 
-def test_the_import_page_is_for_staff_who_may_add_models(client, batch):
+def test_the_import_page_is_for_reviewers(client, batch):
     assert client.get("/admin/tracker/import/").status_code == 302
     client.force_login(UserFactory(is_staff=True))
     assert client.get("/admin/tracker/import/").status_code == 403
+    # Every row enters the register approved: a review decision, not an editor's.
+    client.force_login(UserFactory(groups=["Editors"]))
+    assert client.get("/admin/tracker/import/").status_code == 403
 
 
-def test_the_import_page_previews_then_imports_on_confirmation(client, batch, editor):
-    client.force_login(editor)
+def test_the_import_page_previews_then_imports_on_confirmation(client, batch, reviewer):
+    client.force_login(reviewer)
     assert client.get("/admin/tracker/import/").status_code == 200
 
     preview = upload(client, SAMPLE.read_bytes(), batch)
@@ -487,7 +517,7 @@ def test_the_import_page_previews_then_imports_on_confirmation(client, batch, ed
 
     assert response.status_code == 302
     assert AIModel.objects.filter(batch=batch).count() == 22
-    assert set(StatusChange.objects.values_list("recorded_by", flat=True)) == {editor.pk}
+    assert set(StatusChange.objects.values_list("recorded_by", flat=True)) == {reviewer.pk}
 
     again = client.post("/admin/tracker/import/", {"token": preview.context["token"]}, follow=True)
     assert "expired or was already imported" in again.content.decode()
@@ -495,9 +525,9 @@ def test_the_import_page_previews_then_imports_on_confirmation(client, batch, ed
 
 
 def test_the_import_page_shows_bad_rows_and_imports_good_ones_only_when_asked(
-    client, batch, editor
+    client, batch, reviewer
 ):
-    client.force_login(editor)
+    client.force_login(reviewer)
     preview = upload(client, csv_bytes(GOOD_ROW, "2,北京,,某公司,,2023-08-31"), batch)
     assert "Row 3: the model name is empty." in preview.content.decode()
 
@@ -509,8 +539,8 @@ def test_the_import_page_shows_bad_rows_and_imports_good_ones_only_when_asked(
     assert list(AIModel.objects.values_list("name_zh", flat=True)) == ["文心一言"]
 
 
-def test_the_import_page_says_why_a_file_cannot_be_read(client, batch, editor):
-    client.force_login(editor)
+def test_the_import_page_says_why_a_file_cannot_be_read(client, batch, reviewer):
+    client.force_login(reviewer)
 
     response = upload(client, b"\x00\x01\x02binary", batch)
 

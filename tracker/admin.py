@@ -19,6 +19,7 @@ from . import workflow
 from .admin_forms import (
     AIModelAddForm,
     AIModelChangeForm,
+    AIModelSubmissionForm,
     ApplicantForm,
     ApprovalForm,
     BatchForm,
@@ -258,7 +259,12 @@ class AIModelAdmin(admin.ModelAdmin):
         return queryset, may_have_duplicates
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["form"] = AIModelChangeForm if obj is not None else AIModelAddForm
+        if obj is not None:
+            kwargs["form"] = AIModelChangeForm
+        elif self.has_change_status_permission(request):
+            kwargs["form"] = AIModelAddForm
+        else:
+            kwargs["form"] = AIModelSubmissionForm
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fieldsets(self, request, obj=None):

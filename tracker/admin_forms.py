@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import APPROVED_STATUSES, AIModel, Batch, FilingType, Status
+from . import workflow
+from .models import APPROVED_STATUSES, AIModel, Batch, Status
 from .text import normalise_name
 from .workflow import ENTRY_STATUSES
 
@@ -115,14 +116,29 @@ class AIModelAddForm(AIModelForm):
         status = cleaned.get("entry_status")
         if status:
             _check_approval_date(self, status)
-        if status == Status.NATIONAL_REVIEW and cleaned.get("filing_type") == (
-            FilingType.REGISTRATION
-        ):
-            self.add_error(
-                "entry_status",
-                _("A registration is reviewed by the provincial office only, never nationally."),
+        if status and not self.errors:
+            entering = AIModel(
+                filing_type=cleaned.get("filing_type"),
+                upstream=cleaned.get("upstream"),
+                approved_on=cleaned.get("approved_on"),
             )
+            refusal = workflow.entry_refusal(entering, status)
+            if refusal:
+                self.add_error("entry_status", refusal)
         return cleaned
+
+
+class AIModelSubmissionForm(AIModelAddForm):
+    """Entering a record for staff who may not apply review steps: as a new submission.
+
+    Any later status, approval included, is a review decision for a Reviewer.
+    """
+
+    entry_status = forms.ChoiceField(
+        label=_("Enters the register as"),
+        choices=[(Status.SUBMITTED.value, Status.SUBMITTED.label)],
+        initial=Status.SUBMITTED,
+    )
 
 
 class AIModelChangeForm(AIModelForm):

@@ -91,7 +91,8 @@ def _preview(request, context, result, token, batch, filename):
 
 
 def import_page(request):
-    if not request.user.has_perm("tracker.add_aimodel"):
+    # Each row of a published list enters the register approved: a review decision.
+    if not request.user.has_perms(["tracker.add_aimodel", "tracker.change_status"]):
         raise PermissionDenied
     context = {**admin.site.each_context(request), "title": _("Import a published list")}
     if request.method == "POST" and "token" in request.POST:

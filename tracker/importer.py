@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,7 @@ from . import workflow
 from .bulk import insert_many
 from .exports import FORMULA_STARTS, PUBLISHED_HEADER, Export
 from .models import (
+    APPROVED_STATUSES,
     PENDING_STATUSES,
     AIModel,
     Applicant,
@@ -384,13 +386,21 @@ class _Register:
         names = {row.applicant_name for row in rows if row.applicant_name}
         self.applicants = {}
         self.applicant_names = {}
+        # Applicants are matched on names in any case: "ACME LTD" is "Acme Ltd".
         for chunk in _chunks(names):
-            found = Applicant.objects.filter(_named(chunk)).order_by()
+            found = (
+                Applicant.objects.annotate(name_en_folded=Lower("name_en"))
+                .filter(
+                    (Q(name_zh__in=chunk) & ~Q(name_zh=""))
+                    | Q(name_en_folded__in=[name.casefold() for name in chunk])
+                )
+                .order_by()
+            )
             for pk, name_zh, name_en, slug in found.values_list("pk", "name_zh", "name_en", "slug"):
                 self.applicant_names[pk] = (name_zh, name_en)
                 for name in (name_zh, name_en):
                     if name:
-                        self.applicants[name] = (pk, slug)
+                        self.applicants[name.casefold()] = (pk, slug)
         self.by_number = {}
         self.by_name = {}
         numbers = {row.filing_number for row in rows if row.filing_number}
@@ -434,7 +444,7 @@ def _check(rows, register, resolver):
                     % {"number": row.filing_number, "row": seen_numbers[row.filing_number]}
                 )
             seen_numbers.setdefault(row.filing_number, row.number)
-        key = (row.applicant_name, row.model_name)
+        key = (row.applicant_name.casefold(), row.model_name)
         if row.model_name and key in seen_models:
             row.problems.append(
                 _("the same model of the same applicant is also in row %(row)s.")
@@ -446,7 +456,7 @@ def _check(rows, register, resolver):
 
 
 def _match(row, register):
-    applicant = register.applicants.get(row.applicant_name)
+    applicant = register.applicants.get(row.applicant_name.casefold())
     row.new_applicant = applicant is None
     applicant_id = applicant[0] if applicant else None
     by_number = register.by_number.get(row.filing_number) if row.filing_number else None
@@ -471,6 +481,14 @@ def _match(row, register):
             _(
                 "“%(model)s” is in the register as a pending submission (%(status)s): "
                 "approve it in the admin instead."
+            )
+            % {"model": known.label, "status": Status(known.status).label}
+        )
+    elif known.status not in APPROVED_STATUSES:
+        row.problems.append(
+            _(
+                "“%(model)s” is in the register as %(status)s, which the published approval "
+                "contradicts: check it and correct it in the admin."
             )
             % {"model": known.label, "status": Status(known.status).label}
         )
@@ -521,9 +539,10 @@ def _enter_approved(rows, register, *, batch, filing_type, by, note):
     """Create the rows' new applicants, then their approved models through the workflow."""
     new_applicants = {}
     for row in rows:
-        if row.new_applicant and row.applicant_name not in new_applicants:
+        key = row.applicant_name.casefold()
+        if row.new_applicant and key not in new_applicants:
             name_zh, name_en = _split_name(row.applicant_name)
-            new_applicants[row.applicant_name] = (name_zh, name_en, row.jurisdiction)
+            new_applicants[key] = (name_zh, name_en, row.jurisdiction)
     applicant_bases = {name: slug_base(en, zh) for name, (zh, en, _j) in new_applicants.items()}
     applicant_slugs = _Slugs(Applicant, applicant_bases.values(), 80)
     objs = {
@@ -546,7 +565,7 @@ def _enter_approved(rows, register, *, batch, filing_type, by, note):
     model_slugs = _Slugs(AIModel, model_bases, 100)
     models = []
     for row, (name_zh, name_en), base in zip(rows, names, model_bases, strict=True):
-        applicant_id, applicant_slug = applicants[row.applicant_name]
+        applicant_id, applicant_slug = applicants[row.applicant_name.casefold()]
         models.append(
             AIModel(
                 name_zh=name_zh,

@@ -174,6 +174,23 @@ def transition(ai_model, to, *, by, on=None, note="", batch=None, filing_number=
     return step
 
 
+def entry_refusal(ai_model, status):
+    """Why a new ``ai_model`` may not enter the register as ``status``, or None."""
+    if status not in ENTRY_STATUSES:
+        return _("A record cannot enter the register as “%(status)s”.") % {"status": _label(status)}
+    if status == S.APPROVED and ai_model.approved_on is None:
+        return _("An approved record needs its approval date.")
+    registration = ai_model.filing_type == FilingType.REGISTRATION
+    if status == S.NATIONAL_REVIEW and registration:
+        return _("A registration is reviewed by the provincial office only, never nationally.")
+    if status == S.APPROVED and registration:
+        try:
+            _check_upstream(ai_model)
+        except TransitionError as refusal:
+            return str(refusal)
+    return None
+
+
 def enter(ai_model, *, by, status=S.SUBMITTED, on=None, note=""):
     """Save a new ``ai_model`` with its first status and the first step of its history.
 
@@ -182,16 +199,9 @@ def enter(ai_model, *, by, status=S.SUBMITTED, on=None, note=""):
     """
     if ai_model.pk is not None:
         raise TransitionError(_("%(model)s is already in the register.") % {"model": ai_model})
-    if status not in ENTRY_STATUSES:
-        raise TransitionError(
-            _("A record cannot enter the register as “%(status)s”.") % {"status": _label(status)}
-        )
-    if status == S.APPROVED and ai_model.approved_on is None:
-        raise TransitionError(_("An approved record needs its approval date."))
-    if status == S.NATIONAL_REVIEW and ai_model.filing_type == FilingType.REGISTRATION:
-        raise TransitionError(
-            _("A registration is reviewed by the provincial office only, never nationally.")
-        )
+    refusal = entry_refusal(ai_model, status)
+    if refusal:
+        raise TransitionError(refusal)
     on = on or (ai_model.approved_on if status == S.APPROVED else ai_model.submitted_on)
     on = on or timezone.localdate()
     if on > timezone.localdate():
@@ -221,7 +231,9 @@ def enter_published(ai_models, *, by, note=""):
 
     Saves the unsaved ``ai_models`` as approved, each with the first step of its history
     dated on its approval date. The caller has given each a unique slug and its search
-    text; names are stored as given.
+    text; names are stored as given. A published registration list does not name the
+    filed models the registrations call: ``check_integrity`` lists them until staff link
+    each one.
     """
     today = timezone.localdate()
     for ai_model in ai_models:
