@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import UserFactory
 
@@ -7,6 +8,14 @@ from tests.factories import UserFactory
 def fast_password_hashing(settings):
     # Staff users are made in hundreds of tests; a real hasher costs a third of a second each.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    # Cached register numbers are keyed by a stamp each test database starts afresh.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

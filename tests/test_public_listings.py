@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 
 from tests.factories import (
@@ -10,7 +11,7 @@ from tests.factories import (
     BatchFactory,
     jurisdiction,
 )
-from tracker import workflow
+from tracker import views, workflow
 from tracker.filters import filter_models
 from tracker.models import AIModel, FilingType, Scope, Status, StatusChange
 
@@ -530,7 +531,10 @@ def test_detail_pages_query_counts_do_not_grow_with_rows(client, django_assert_n
     # its subsidiaries.
     with django_assert_num_queries(6):
         client.get(applicant.get_absolute_url())
-    # The batch; its counts; the page count; the page's rows.
+    # The batch; the register's stamp; entered counts (cached after); the page count; the
+    # page's rows.
+    with django_assert_num_queries(5):
+        client.get(batch.get_absolute_url())
     with django_assert_num_queries(4):
         client.get(batch.get_absolute_url())
 
@@ -543,6 +547,125 @@ def test_applicant_and_batch_listing_query_counts_do_not_grow(client, django_ass
         client.get("/applicants/")
     with django_assert_num_queries(3):
         client.get("/applicants/?q=Test")
-    # The count; the page's batches; their entered counts.
+    # The count; the page's batches; the register's stamp; entered counts (cached after).
+    with django_assert_num_queries(4):
+        client.get("/batches/")
     with django_assert_num_queries(3):
         client.get("/batches/")
+
+
+# Capped counts: a broad listing of a large register counts only so far
+
+
+@pytest.fixture
+def small_cap(monkeypatch):
+    monkeypatch.setattr(views, "COUNT_CAP", 3)
+
+
+@pytest.fixture
+def many(db):
+    applicant = ApplicantFactory()
+    for _ in range(105):
+        AIModelFactory(applicant=applicant, history=False)
+    return applicant
+
+
+def test_a_capped_count_says_more_than_the_cap_without_a_last_page(
+    client, many, small_cap, django_assert_num_queries
+):
+    with django_assert_num_queries(6):
+        response = client.get("/models/")
+
+    assert "More than 3 models" in response.text
+    assert "showing 1–50" in response.text
+    assert 'href="?page=2" rel="next"' in response.text
+    assert "Last" not in response.text
+    assert "Page 1 of" not in response.text
+
+
+def test_pages_past_a_capped_count_are_served_until_the_rows_run_out(client, many, small_cap):
+    seen = set()
+    for number in (1, 2, 3):
+        response = client.get(f"/models/?page={number}")
+        assert response.status_code == 200
+        seen |= {m.pk for m in response.context["page"].object_list}
+    assert len(seen) == 105
+    assert "showing 101–105" in response.text
+    assert 'rel="next"' not in response.text
+    assert 'href="?page=2" rel="prev"' in response.text
+
+
+@pytest.mark.parametrize("page", ["4", "0", "-1", "abc", "1" + "0" * 30])
+def test_a_page_past_the_rows_of_a_capped_list_is_a_404_with_an_explanation(
+    client, many, small_cap, page
+):
+    response = client.get(f"/models/?page={page}")
+    assert response.status_code == 404
+    assert "There is no page" in response.text
+
+
+def test_the_capped_count_speaks_chinese(client, many, small_cap):
+    response = client.get("/models/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "超过 3 个模型" in response.text
+    assert "第 1 页" in response.text
+
+
+def test_a_count_under_the_cap_is_exact(client, many, monkeypatch):
+    monkeypatch.setattr(views, "COUNT_CAP", 200)
+    response = client.get("/models/?page=3")
+    assert "105 models" in response.text
+    assert "Page 3 of 3" in response.text
+
+
+def test_the_applicant_list_caps_its_count_too(client, small_cap):
+    for _ in range(5):
+        ApplicantFactory()
+    response = client.get("/applicants/")
+    assert "More than 3 applicants" in response.text
+    assert len(response.context["page"].object_list) == 5
+
+
+def test_the_backlog_count_is_exact_past_the_cap(client, many, small_cap):
+    response = client.get("/backlog/")
+    assert "105 submissions" in response.text
+    assert "Page 1 of 3" in response.text
+
+
+def test_the_applicant_page_pages_past_a_capped_count(client, many, small_cap):
+    response = client.get(f"{many.get_absolute_url()}?page=3")
+    assert response.status_code == 200
+    assert len(response.context["models"]) == 5
+
+
+def test_the_export_is_never_capped(client, many, small_cap):
+    response = client.get("/models/export.csv")
+    lines = b"".join(response.streaming_content).decode().strip().splitlines()
+    assert len(lines) == 1 + 105
+
+
+def page_ids(client, url):
+    return [m.pk for m in client.get(url).context["page"].object_list]
+
+
+@pytest.mark.parametrize("url", ["/models/?q=Model", "/models/?q=Model+1&page=2"])
+def test_a_search_with_many_matches_lists_the_same_rows_as_one_with_few(
+    client, many, monkeypatch, url
+):
+    monkeypatch.setattr(views, "COUNT_CAP", 200)
+    exact = page_ids(client, url)
+    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    assert page_ids(client, url) == exact
+    assert exact
+
+
+def test_a_search_with_many_matches_reads_the_listing_in_index_order(
+    client, many, small_cap, django_assert_num_queries
+):
+    with django_assert_num_queries(6) as captured:
+        client.get("/models/?q=Model")
+    in_order = [q["sql"] for q in captured.captured_queries if "+tracker_aimodel.id IN" in q["sql"]]
+    # SQLite only: elsewhere no trigram index is involved.
+    assert len(in_order) == (1 if connection.vendor == "sqlite" else 0)
+    with django_assert_num_queries(6) as captured:
+        client.get("/models/?q=Model&sort=name")
+    assert not any("+tracker_aimodel.id IN" in q["sql"] for q in captured.captured_queries)

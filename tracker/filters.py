@@ -12,6 +12,7 @@ import django_filters
 from django import forms
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     DateField,
     DurationField,
@@ -112,18 +113,20 @@ def ordering(sort):
     return [expression.asc(nulls_last=True), "pk"]
 
 
-def search_condition(query):
+def search_condition(query, in_index_order=False):
     """Every word must match one of the names (model or applicant) or the filing number.
 
     ``search_text`` holds the four names, so no join is needed. On SQLite, words of three
     characters or more are looked up in a trigram index (migration 0003), which matches
     substrings ignoring case as LIKE does; shorter words, which no trigram can hold, are
     matched with LIKE.
+
+    With ``in_index_order``, SQLite reads the models along the index of the listing's
+    order and checks each against the trigram matches, stopping at the end of the page,
+    instead of sorting every match: faster when matches are many, slower when few.
     """
     terms = query.split()[:MAX_SEARCH_TERMS]
-    indexed = []
-    if connection.vendor == "sqlite":
-        indexed = [term for term in terms if len(term) >= TRIGRAM]
+    indexed = _indexed_terms(query)
     conditions = [
         Q(search_text__icontains=term) | Q(filing_number__icontains=term)
         for term in terms
@@ -131,8 +134,21 @@ def search_condition(query):
     ]
     if indexed:
         match = " AND ".join('"{}"'.format(term.replace('"', '""')) for term in indexed)
-        conditions.append(Q(pk__in=RawSQL(SQLITE_SEARCH_SQL, [match])))
+        if in_index_order:
+            # A unary + keeps SQLite from looking the matches up by primary key.
+            column = f"+{AIModel._meta.db_table}.{AIModel._meta.pk.column}"
+            sql = f"{column} IN ({SQLITE_SEARCH_SQL})"
+            conditions.append(Q(RawSQL(sql, [match], output_field=BooleanField())))
+        else:
+            conditions.append(Q(pk__in=RawSQL(SQLITE_SEARCH_SQL, [match])))
     return functools.reduce(operator.and_, conditions, Q())
+
+
+def _indexed_terms(query):
+    """The words of ``query`` the trigram index can look up (SQLite only)."""
+    if connection.vendor != "sqlite":
+        return []
+    return [term for term in query.split()[:MAX_SEARCH_TERMS] if len(term) >= TRIGRAM]
 
 
 def checked_query(value):
@@ -167,7 +183,7 @@ class SearchFilter(django_filters.CharFilter):
     def filter(self, qs, value):
         if not value:
             return qs
-        return qs.filter(search_condition(value))
+        return qs.filter(search_condition(value, self.parent.search_in_index_order))
 
 
 class SortFilter(django_filters.CharFilter):
@@ -208,6 +224,7 @@ class AIModelFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, **kwargs):
         self.problems = []
+        self.search_in_index_order = False
         # Parameter name -> list of (value, label) actually applied, for "active filters".
         self.active = {}
         if queryset is None:
@@ -312,6 +329,24 @@ class AIModelFilter(django_filters.FilterSet):
         if "sort" not in self.form.cleaned_data:
             queryset = queryset.order_by(*ordering(DEFAULT_SORT))
         return queryset
+
+    def qs_for_many_matches(self):
+        """The same rows as ``qs`` in the same order, read so that a page of a search with
+        many matches stops early; None when that would not help.
+
+        Only the default order has an index to read along, and only words looked up in the
+        trigram index can be checked row by row at no cost.
+        """
+        cleaned = self.form.cleaned_data
+        if not _indexed_terms(cleaned.get("q") or "") or (
+            (cleaned.get("sort") or DEFAULT_SORT) != DEFAULT_SORT
+        ):
+            return None
+        problems, self.search_in_index_order = list(self.problems), True
+        try:
+            return self.filter_queryset(self.queryset.all())
+        finally:
+            self.problems, self.search_in_index_order = problems, False
 
 
 def filter_models(params, queryset=None):

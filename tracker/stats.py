@@ -1,15 +1,82 @@
-"""The numbers on the overview and backlog pages.
+"""The numbers on the overview, backlog and batch pages.
 
-Each function runs one aggregate query (the median two at most), so the pages cost the
-same whatever the size of the register.
+Each function runs one aggregate query, so the pages cost the same number of queries
+whatever the size of the register. On a large register each of those queries still reads
+a whole index, so the pages take them from ``RegisterStats``, which keeps them in the
+cache until the register changes.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from .models import PENDING_STATUSES, AIModel, Batch, Status
+from .models import PENDING_STATUSES, AIModel, Batch, FilingType, Status
+
+# Migration 0004 keeps this one-row table's ``version`` changing on every write to
+# tracker_aimodel, from any process, raw SQL and bulk updates included.
+STAMP_SQL = "SELECT version FROM tracker_register_stamp WHERE id = 1"
+# The stamp already invalidates; the timeout only lets stale entries of a busy cache go.
+CACHE_TIMEOUT = 24 * 60 * 60
+_MISSING = object()
+
+
+def register_stamp():
+    """The register's current stamp, or None when the stamp row is missing."""
+    with connection.cursor() as cursor:
+        cursor.execute(STAMP_SQL)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+class RegisterStats:
+    """Whole-register numbers, each computed once per state of the register.
+
+    The stamp is read first: a write that lands while a number is being computed changes
+    the stamp, so a number is never kept under a stamp older than the rows it counted.
+    Stamps are never reused (a rolled-back write leaves a fresh value behind on the next
+    write), so a number computed inside a transaction that is later rolled back is never
+    served for another state of the register.
+    """
+
+    def __init__(self):
+        self.stamp = register_stamp()
+
+    def _cached(self, name, compute):
+        if self.stamp is None:
+            return compute()
+        key = f"tracker:stats:{connection.settings_dict['NAME']}:{self.stamp}:{name}"
+        value = cache.get(key, _MISSING)
+        if value is _MISSING:
+            value = compute()
+            cache.set(key, value, CACHE_TIMEOUT)
+        return value
+
+    @cached_property
+    def summary(self):
+        return self._cached("summary", status_summary)
+
+    @cached_property
+    def median_dates(self):
+        return self._cached(
+            "median_dates", lambda: median_submission_dates(self.summary.backlog_dated)
+        )
+
+    def median_wait(self, today=None):
+        return wait_of(self.median_dates, today)
+
+    @cached_property
+    def entered(self):
+        return self._cached("entered", entered_counts)
+
+    def with_entered_counts(self, batches):
+        return set_entered_counts(batches, self.entered)
+
+    def batch_timeline(self):
+        return batch_timeline(self.entered)
 
 
 @dataclass(frozen=True)
@@ -58,20 +125,33 @@ def status_summary():
 def median_wait(n_dated, today=None):
     """The median days waiting of pending submissions with a known submission date, or None.
 
-    ``n_dated`` comes from ``status_summary``. Days waiting fall as the submission date
-    rises, so the median wait is the wait of the median submission date: the database
-    sorts, and only the one or two middle dates are fetched.
+    ``n_dated`` comes from ``status_summary``.
+    """
+    return wait_of(median_submission_dates(n_dated), today)
+
+
+def median_submission_dates(n_dated):
+    """The one or two middle submission dates of the dated pending submissions.
+
+    Days waiting fall as the submission date rises, so the median wait is the wait of the
+    median submission date: the database sorts, and only the middle dates are fetched.
     """
     if not n_dated:
-        return None
-    today = today or timezone.localdate()
+        return []
     middle = (n_dated - 1) // 2
     size = 1 if n_dated % 2 else 2
-    dates = list(
+    return list(
         AIModel.objects.filter(status__in=PENDING_STATUSES, submitted_on__isnull=False)
         .order_by("submitted_on")
         .values_list("submitted_on", flat=True)[middle : middle + size]
     )
+
+
+def wait_of(dates, today=None):
+    """The median wait in days, given the middle submission dates; None without any."""
+    if not dates:
+        return None
+    today = today or timezone.localdate()
     waits = [(today - d).days for d in dates]
     # Whole days, as shown everywhere else; the mean of two middles rounds half up.
     return (sum(waits) + len(waits) // 2) // len(waits)
@@ -92,14 +172,38 @@ class BatchPoint:
         return self.batch.n_entered
 
 
-def batch_timeline():
+def entered_counts():
+    """{(batch id, filing type): models entered} for every batch with models."""
+    rows = (
+        AIModel.objects.filter(batch__isnull=False)
+        .order_by()
+        .values_list("batch", "filing_type")
+        .annotate(n=Count("pk"))
+    )
+    return {(batch_id, filing_type): n for batch_id, filing_type, n in rows}
+
+
+def set_entered_counts(batches, counts):
+    """``batches`` with the models entered for them, from ``entered_counts``, to set
+    against the announced counts (filings and registrations are announced separately)."""
+    for batch in batches:
+        batch.n_entered_filings = counts.get((batch.pk, FilingType.FILING), 0)
+        batch.n_entered_registrations = counts.get((batch.pk, FilingType.REGISTRATION), 0)
+        batch.n_entered = batch.n_entered_filings + batch.n_entered_registrations
+    return batches
+
+
+def batch_timeline(counts=None):
     """Every batch, oldest first, with cumulative entered and announced counts.
 
-    Entered counts are the models linked to each batch, summed up to that batch. The
-    announced ones are the notice's own cumulative totals: a notice that only gave its
-    new count leaves the total unknown, since earlier notices may be missing.
+    Entered counts are the models linked to each batch, summed up to that batch; pass
+    ``entered_counts()`` already at hand as ``counts``. The announced ones are the
+    notice's own cumulative totals: a notice that only gave its new count leaves the total
+    unknown, since earlier notices may be missing.
     """
-    batches = Batch.objects.with_counts(list(Batch.objects.order_by("announced_on", "pk")))
+    if counts is None:
+        counts = entered_counts()
+    batches = set_entered_counts(list(Batch.objects.order_by("announced_on", "pk")), counts)
     points = []
     filings = registrations = 0
     for batch in batches:

@@ -1,7 +1,8 @@
-from django.core.paginator import InvalidPage, Paginator
+from django.core.paginator import EmptyPage, InvalidPage, Page, Paginator
 from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -20,6 +21,11 @@ from .models import (
 
 PER_PAGE = 50
 BATCH_PER_PAGE = 100
+# Listings count at most this many rows (and one more, to know there are more): counting
+# every match of a broad filter on a large register would read most of an index.
+COUNT_CAP = 10_000
+# Beyond this a page number is refused rather than sent to the database as an offset.
+MAX_PAGE = 1_000_000
 
 MODEL_COLUMNS = (
     ("name", gettext_lazy("Name")),
@@ -33,26 +39,95 @@ MODEL_COLUMNS = (
 )
 
 
-def _paginate(request, queryset, per_page=PER_PAGE):
+class CappedPage(Page):
+    """A page of a list whose count was capped: whether a next page exists is known from
+    the page's own query, which fetches one row more than it shows."""
+
+    def __init__(self, object_list, number, paginator, more):
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self):
+        return self.more
+
+    def end_index(self):
+        return self.start_index() + len(self.object_list) - 1
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts no further than ``COUNT_CAP`` + 1 rows.
+
+    When the count reaches the cap, ``capped`` is true and the count is only a lower
+    bound: pages past the counted ones are still served when asked for, and a page with no
+    rows is out of range; their rows come from ``when_capped`` when given, the same rows
+    queried in a way that suits many matches. ``count`` may be given when the caller
+    already knows it exactly.
+    """
+
+    def __init__(self, object_list, per_page, count=None, when_capped=None):
+        super().__init__(object_list, per_page)
+        self.when_capped = object_list if when_capped is None else when_capped
+        self.exact = count is not None
+        if self.exact:
+            self.count = count
+
+    @cached_property
+    def count(self):
+        # Unordered: which rows are counted does not matter, and no sort has to run first.
+        return self.object_list.order_by()[: COUNT_CAP + 1].count()
+
+    @property
+    def capped(self):
+        return not self.exact and self.count > COUNT_CAP
+
+    def validate_number(self, number):
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            if not self.capped or not 1 <= int(number) <= MAX_PAGE:
+                raise
+            return int(number)
+
+    def page(self, number):
+        if not self.capped:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.when_capped[bottom : bottom + self.per_page + 1])
+        if not rows:
+            raise EmptyPage(self.error_messages["no_results"])
+        return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+
+
+def _paginate(request, queryset, per_page=PER_PAGE, count=None, when_capped=None):
     """The requested page, or None and a sentence when that page does not exist."""
-    paginator = Paginator(queryset, per_page)
+    paginator = CappedPaginator(queryset, per_page, count, when_capped)
     number = request.GET.get("page") or 1
     try:
         return paginator.page(number), ""
     except InvalidPage:
+        if paginator.capped:
+            return None, _(
+                "There is no page “%(page)s” in this list: it has fewer rows. "
+                "Start again from the first page."
+            ) % {"page": str(number)[:20]}
         return None, _(
             "There is no page “%(page)s” in this list: it has %(n)d pages. "
             "Start again from the first page."
         ) % {"page": str(number)[:20], "n": paginator.num_pages}
 
 
-def _paginate_models(request, queryset, per_page=PER_PAGE):
+def _paginate_models(request, queryset, per_page=PER_PAGE, count=None, when_capped=None):
     """Like ``_paginate``, for models: the page's ids first, then those rows in full.
 
     Counting and skipping to a deep page then read only the narrow index that serves the
     filter and the order, and the joins of select_related run for the page's rows alone.
     """
-    page, problem = _paginate(request, queryset.values_list("pk", flat=True), per_page)
+    if when_capped is not None:
+        when_capped = when_capped.values_list("pk", flat=True)
+    page, problem = _paginate(
+        request, queryset.values_list("pk", flat=True), per_page, count, when_capped
+    )
     if page is not None:
         page.object_list = AIModel.objects.for_listing().in_order(list(page.object_list))
     return page, problem
@@ -70,15 +145,18 @@ def _url(params, **changes):
 
 
 def _pagination(params, page):
-    if page is None or page.paginator.num_pages < 2:
+    if page is None or not page.has_other_pages():
         return None
-    number, last = page.number, page.paginator.num_pages
-    window = [n for n in range(number - 2, number + 3) if 1 <= n <= last]
+    number, capped = page.number, page.paginator.capped
+    # A capped count does not say how many pages there are: no last page then.
+    last = None if capped else page.paginator.num_pages
+    known = max(page.paginator.num_pages, number + page.has_next()) if capped else last
+    window = [n for n in range(number - 2, number + 3) if 1 <= n <= known]
     return {
         "first": _url(params, page=None) if number > 1 else None,
         "previous": _url(params, page=page.previous_page_number()) if number > 1 else None,
-        "next": _url(params, page=page.next_page_number()) if number < last else None,
-        "last": _url(params, page=last) if number < last else None,
+        "next": _url(params, page=page.next_page_number()) if page.has_next() else None,
+        "last": _url(params, page=last) if last and number < last else None,
         "window": [(n, _url(params, page=n), n == number) for n in window],
         "number": number,
         "last_number": last,
@@ -88,6 +166,7 @@ def _pagination(params, page):
 def _render_list(request, template, context, page, page_problem, params):
     context |= {
         "page": page,
+        "count_cap": COUNT_CAP,
         "page_problem": page_problem,
         "pagination": _pagination(params, page),
         "first_page_url": _url(params, page=None),
@@ -159,7 +238,9 @@ def _form_choices(filterset):
 def model_list(request):
     filterset = AIModelFilter(request.GET)
     queryset = filterset.qs
-    page, page_problem = _paginate_models(request, queryset)
+    page, page_problem = _paginate_models(
+        request, queryset, when_capped=filterset.qs_for_many_matches()
+    )
     params = filterset.data
     sort = params.get("sort") or DEFAULT_SORT
     context = {
@@ -252,7 +333,7 @@ def applicant_detail(request, slug):
 def batch_list(request):
     page, page_problem = _paginate(request, Batch.objects.order_by("-announced_on", "-pk"))
     if page is not None:
-        page.object_list = Batch.objects.with_counts(list(page.object_list))
+        page.object_list = stats.RegisterStats().with_entered_counts(list(page.object_list))
     params = request.GET.copy()
     params.pop("page", None)
     return _render_list(request, "tracker/batch_list.html", {}, page, page_problem, params)
@@ -260,7 +341,7 @@ def batch_list(request):
 
 def batch_detail(request, slug):
     batch = get_object_or_404(Batch, slug=slug)
-    Batch.objects.with_counts([batch])
+    stats.RegisterStats().with_entered_counts([batch])
     models = (
         AIModel.objects.for_listing()
         .filter(batch=batch)
@@ -277,11 +358,11 @@ LATEST_BATCHES = 5
 
 
 def overview(request):
-    summary = stats.status_summary()
-    timeline = stats.batch_timeline()
+    register = stats.RegisterStats()
+    timeline = register.batch_timeline()
     context = {
-        "summary": summary,
-        "median_wait": stats.median_wait(summary.backlog_dated),
+        "summary": register.summary,
+        "median_wait": register.median_wait(),
         "timeline": timeline,
         "latest_batches": timeline[::-1][:LATEST_BATCHES],
         "chart": charts.cumulative_chart(timeline),
@@ -290,13 +371,15 @@ def overview(request):
 
 
 def backlog(request):
-    summary = stats.status_summary()
-    page, page_problem = _paginate_models(request, AIModel.objects.backlog())
+    register = stats.RegisterStats()
+    summary = register.summary
+    # The backlog's size is among the cached numbers: the listing need not count it again.
+    page, page_problem = _paginate_models(request, AIModel.objects.backlog(), count=summary.backlog)
     params = request.GET.copy()
     params.pop("page", None)
     context = {
         "summary": summary,
-        "median_wait": stats.median_wait(summary.backlog_dated),
+        "median_wait": register.median_wait(),
         "undated": summary.backlog - summary.backlog_dated,
     }
     return _render_list(request, "tracker/backlog.html", context, page, page_problem, params)
