@@ -148,8 +148,7 @@ STORAGES = {
     },
 }
 
-# Uploaded lists are parsed in memory up to this size; the importer reads them once.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# An uploaded list up to the importer's limit stays in memory; it is read once.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 SECURE_CSP = {

@@ -835,3 +835,24 @@ def test_anonymous_users_are_sent_to_login_from_every_admin_page(client):
     )
     assert response.status_code == 302 and response.url.startswith(login)
     assert AIModel.objects.get(pk=pending.pk).status == S.NATIONAL_REVIEW
+
+
+def test_the_filing_type_is_fixed_once_review_has_started(client, editor):
+    in_review = AIModelFactory(status=S.NATIONAL_REVIEW)
+    new = AIModelFactory()
+    client = logged_in(client, editor)
+
+    refused = client.post(
+        url("aimodel_change", in_review.pk),
+        change_data(in_review, filing_type=FilingType.REGISTRATION),
+    )
+    accepted = client.post(
+        url("aimodel_change", new.pk), change_data(new, filing_type=FilingType.REGISTRATION)
+    )
+
+    assert "before review starts" in " ".join(
+        refused.context["adminform"].form.errors["filing_type"]
+    )
+    assert AIModel.objects.get(pk=in_review.pk).filing_type == FilingType.FILING
+    assert accepted.status_code == 302
+    assert AIModel.objects.get(pk=new.pk).filing_type == FilingType.REGISTRATION

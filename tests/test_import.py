@@ -547,3 +547,16 @@ def test_the_import_page_says_why_a_file_cannot_be_read(client, batch, reviewer)
     assert response.status_code == 200
     assert "binary" in response.content.decode()
     assert not AIModel.objects.exists()
+
+
+def test_the_import_page_refuses_an_oversized_file_before_reading_it(
+    client, batch, reviewer, monkeypatch
+):
+    monkeypatch.setattr("tracker.admin_import.MAX_FILE_BYTES", 10)
+    client.force_login(reviewer)
+
+    response = upload(client, csv_bytes(GOOD_ROW), batch)
+
+    assert response.status_code == 200
+    assert "a published list is at most" in response.text
+    assert not AIModel.objects.exists()

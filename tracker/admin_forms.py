@@ -153,6 +153,13 @@ class AIModelChangeForm(AIModelForm):
     def clean(self):
         cleaned = super().clean()
         _check_approval_date(self, self.instance.status)
+        if "filing_type" in self.changed_data and self.instance.status != Status.SUBMITTED:
+            # The review path depends on it: a registration never goes to national review
+            # and is approved only after the model it calls.
+            self.add_error(
+                "filing_type",
+                _("The filing type can only change before review starts."),
+            )
         upstream = cleaned.get("upstream")
         if upstream is not None and upstream.pk == self.instance.pk:
             self.add_error("upstream", _("A model cannot call itself."))

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .importer import ImportFileError, import_list
+from .importer import MAX_FILE_BYTES, ImportFileError, import_list
 from .models import Batch, FilingType
 
 SESSION_KEY = "tracker_imports"
@@ -39,6 +39,15 @@ class ImportForm(forms.Form):
     filing_type = forms.ChoiceField(
         choices=FilingType.choices, initial=FilingType.FILING, label=gettext_lazy("Type")
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s MB; a published list is at most %(limit)s MB.")
+                % {"size": upload.size // 2**20, "limit": MAX_FILE_BYTES // 2**20}
+            )
+        return upload
 
 
 def _stash_dir():

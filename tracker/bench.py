@@ -52,6 +52,7 @@ from .models import (
     StatusChange,
     search_text,
 )
+from .reports import percentile
 from .text import slug_base
 
 S = Status
@@ -194,7 +195,6 @@ REGISTRATION_PATHS = {
     S.CANCELLED: [(S.PROVINCIAL_REVIEW, S.APPROVED, S.CANCELLED)],
     S.REVOKED: [(S.PROVINCIAL_REVIEW, S.APPROVED, S.SUSPENDED, S.REVOKED)],
 }
-APPROVED_FAMILY = (S.APPROVED, S.SUSPENDED, S.CANCELLED, S.REVOKED)
 
 
 class BenchError(Exception):
@@ -755,13 +755,6 @@ class ImportRow:
     note: str = ""
 
 
-def percentile(values, share):
-    """Nearest-rank percentile: the smallest value with ``share`` of the values at or below."""
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * share // 1))
-    return ordered[int(rank) - 1]
-
-
 def _get(client, path):
     """The response to ``path`` and the seconds it took, streamed content included."""
     started = time.perf_counter()
@@ -855,7 +848,7 @@ def measure_page(client, label, path, repeat, warmup=2):
         return row
     row.status = str(response.status_code)
     row.median_ms = statistics.median(timings)
-    row.p95_ms = percentile(timings, 0.95)
+    row.p95_ms = percentile(sorted(timings), 0.95)
     return row
 
 

@@ -241,9 +241,9 @@ def backlog_rows(base_url):
         )
         .iterator(chunk_size=DB_CHUNK_SIZE)
     )
-    for *values, submitted_on, slug in rows:
-        waiting = (today - submitted_on).days if submitted_on else None
-        yield *values, submitted_on, waiting, model_url(slug)
+    for *values, status, submitted_on, slug in rows:
+        waiting = days_in_review(status, submitted_on, None, today)
+        yield *values, status, submitted_on, waiting, model_url(slug)
 
 
 def backlog_export(base_url):
