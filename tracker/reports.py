@@ -37,9 +37,10 @@ DIMENSIONS = {
 }
 
 
-def percentile(sorted_values, fraction):
+def percentile(values, fraction):
     """Nearest-rank percentile: the smallest value at or above ``fraction`` of the values."""
-    return sorted_values[max(math.ceil(fraction * len(sorted_values)) - 1, 0)]
+    ordered = sorted(values)
+    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
 
 
 def time_to_approval():
