@@ -118,14 +118,11 @@ def _precheck(request, ai_model, step):
     return step.misfit(ai_model.status)
 
 
-@admin.register(Jurisdiction)
-class JurisdictionAdmin(admin.ModelAdmin):
-    """Reference data from a migration: staff look it up, nobody edits it here."""
+class ReadOnly:
+    """Shown to staff, written by no one here: reference data from a migration, and the
+    append-only history that only tracker.workflow writes."""
 
-    list_display = ["code", "name_zh", "name_en", "filing_token"]
-    search_fields = ["code", "name_zh", "name_en", "filing_token"]
-
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -133,6 +130,14 @@ class JurisdictionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Jurisdiction)
+class JurisdictionAdmin(ReadOnly, admin.ModelAdmin):
+    """Reference data from a migration: staff look it up, nobody edits it here."""
+
+    list_display = ["code", "name_zh", "name_en", "filing_token"]
+    search_fields = ["code", "name_zh", "name_en", "filing_token"]
 
 
 @admin.register(Applicant)
@@ -188,7 +193,7 @@ class BatchAdmin(admin.ModelAdmin):
         return batch.n_entered
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(ReadOnly, admin.TabularInline):
     """The model's history, read-only: steps are written by the review actions alone."""
 
     model = StatusChange
@@ -201,15 +206,6 @@ class StatusChangeInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("recorded_by")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AIModel)
@@ -405,7 +401,7 @@ class AIModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(admin.ModelAdmin):
+class StatusChangeAdmin(ReadOnly, admin.ModelAdmin):
     """The full review log. Append-only: nobody, superusers included, edits it here."""
 
     list_display = [
@@ -428,12 +424,3 @@ class StatusChangeAdmin(admin.ModelAdmin):
     ]
     ordering = ["-recorded_at", "-pk"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
