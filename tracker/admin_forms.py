@@ -70,25 +70,14 @@ class AIModelForm(OptionalSlugForm):
 
     def clean(self):
         cleaned = super().clean()
-        today = timezone.localdate()
         for name in ("submitted_on", "approved_on"):
-            day = cleaned.get(name)
-            if day is not None and day > today:
-                self.add_error(name, _("The date %(date)s is in the future.") % {"date": day})
+            if refusal := workflow.future_date_refusal(cleaned.get(name)):
+                self.add_error(name, refusal)
         number = cleaned.get("filing_number")
-        if number:
-            holder = (
-                AIModel.objects.select_related("applicant")
-                .filter(filing_number=number)
-                .exclude(pk=self.instance.pk)
-                .first()
-            )
-            if holder is not None:
-                self.add_error(
-                    "filing_number",
-                    _("The filing number %(number)s already belongs to %(model)s.")
-                    % {"number": number, "model": holder},
-                )
+        if number and (
+            refusal := workflow.filing_number_refusal(number, exclude=[self.instance.pk])
+        ):
+            self.add_error("filing_number", refusal)
         return cleaned
 
 
@@ -223,15 +212,7 @@ class ApprovalForm(ReviewStepForm):
                     "to give each its number."
                 )
             )
-        holder = (
-            AIModel.objects.select_related("applicant")
-            .filter(filing_number=number)
-            .exclude(pk__in=[ai_model.pk for ai_model in self.models])
-            .first()
-        )
-        if holder is not None:
-            raise ValidationError(
-                _("The filing number %(number)s already belongs to %(model)s.")
-                % {"number": number, "model": holder}
-            )
+        exclude = [ai_model.pk for ai_model in self.models]
+        if refusal := workflow.filing_number_refusal(number, exclude=exclude):
+            raise ValidationError(refusal)
         return number

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .bulk import insert_many
 from .models import AIModel, FilingType, Status, StatusChange
@@ -41,6 +42,11 @@ TRANSITIONS = {
 ENTRY_STATUSES = (S.SUBMITTED, S.PROVINCIAL_REVIEW, S.NATIONAL_REVIEW, S.APPROVED)
 
 
+REGISTRATION_STAYS_PROVINCIAL = gettext_lazy(
+    "A registration is reviewed by the provincial office only, never nationally."
+)
+
+
 class TransitionError(Exception):
     """A status change the workflow refuses; the message is meant for a person."""
 
@@ -59,7 +65,7 @@ def _refusal(ai_model, to):
         return _("“%(status)s” is not a known status.") % {"status": to}
     registration = ai_model.filing_type == FilingType.REGISTRATION
     if registration and to == S.NATIONAL_REVIEW:
-        return _("A registration is reviewed by the provincial office only, never nationally.")
+        return str(REGISTRATION_STAYS_PROVINCIAL)
     if not registration and ai_model.status == S.PROVINCIAL_REVIEW and to == S.APPROVED:
         return _("A filing must pass national review before it is approved.")
     if to not in TRANSITIONS[Status(ai_model.status)]:
@@ -75,9 +81,32 @@ def allowed_transitions(ai_model):
     return [status for status in Status if _refusal(ai_model, status) is None]
 
 
+def future_date_refusal(day):
+    """Why ``day`` cannot date a step of review, or None: no step happens in the future."""
+    if day is not None and day > timezone.localdate():
+        return _("The date %(date)s is in the future.") % {"date": day}
+    return None
+
+
+def filing_number_refusal(number, exclude=()):
+    """Why ``number`` cannot go to a model other than those in ``exclude`` (pks), or None."""
+    holder = (
+        AIModel.objects.select_related("applicant")
+        .filter(filing_number=number)
+        .exclude(pk__in=exclude)
+        .first()
+    )
+    if holder is not None:
+        return _("The filing number %(number)s already belongs to %(model)s.") % {
+            "number": number,
+            "model": holder,
+        }
+    return None
+
+
 def _check_date(ai_model, to, on):
-    if on > timezone.localdate():
-        raise TransitionError(_("The date %(date)s is in the future.") % {"date": on})
+    if refusal := future_date_refusal(on):
+        raise TransitionError(refusal)
     if to == S.APPROVED and ai_model.submitted_on and on < ai_model.submitted_on:
         raise TransitionError(
             _("The approval date %(date)s is before the submission date %(submitted)s.")
@@ -92,12 +121,8 @@ def _check_date(ai_model, to, on):
 
 
 def _check_filing_number(ai_model, filing_number):
-    holder = AIModel.objects.filter(filing_number=filing_number).exclude(pk=ai_model.pk).first()
-    if holder is not None:
-        raise TransitionError(
-            _("The filing number %(number)s already belongs to %(model)s.")
-            % {"number": filing_number, "model": holder}
-        )
+    if refusal := filing_number_refusal(filing_number, exclude=[ai_model.pk]):
+        raise TransitionError(refusal)
 
 
 def _check_upstream(ai_model):
@@ -182,7 +207,7 @@ def entry_refusal(ai_model, status):
         return _("An approved record needs its approval date.")
     registration = ai_model.filing_type == FilingType.REGISTRATION
     if status == S.NATIONAL_REVIEW and registration:
-        return _("A registration is reviewed by the provincial office only, never nationally.")
+        return str(REGISTRATION_STAYS_PROVINCIAL)
     if status == S.APPROVED and registration:
         try:
             _check_upstream(ai_model)
@@ -204,8 +229,8 @@ def enter(ai_model, *, by, status=S.SUBMITTED, on=None, note=""):
         raise TransitionError(refusal)
     on = on or (ai_model.approved_on if status == S.APPROVED else ai_model.submitted_on)
     on = on or timezone.localdate()
-    if on > timezone.localdate():
-        raise TransitionError(_("The date %(date)s is in the future.") % {"date": on})
+    if refusal := future_date_refusal(on):
+        raise TransitionError(refusal)
     ai_model.status = status
     try:
         with transaction.atomic():
@@ -235,14 +260,11 @@ def enter_published(ai_models, *, by, note=""):
     filed models the registrations call: ``check_integrity`` lists them until staff link
     each one.
     """
-    today = timezone.localdate()
     for ai_model in ai_models:
         if ai_model.approved_on is None:
             raise TransitionError(_("An approved record needs its approval date."))
-        if ai_model.approved_on > today:
-            raise TransitionError(
-                _("The date %(date)s is in the future.") % {"date": ai_model.approved_on}
-            )
+        if refusal := future_date_refusal(ai_model.approved_on):
+            raise TransitionError(refusal)
         ai_model.status = S.APPROVED
     with transaction.atomic():
         ids = insert_many(AIModel, ai_models)
