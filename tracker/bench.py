@@ -39,6 +39,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .bulk import insert_rows
 from .models import (
     PENDING_STATUSES,
     AIModel,
@@ -538,21 +539,6 @@ MODEL_COLUMNS = (
 STEP_COLUMNS = ("model_id", "from_status", "to_status", "happened_on", "recorded_at", "note")
 
 
-def _insert(model, columns, rows):
-    """Insert tuples through one prepared statement.
-
-    ``bulk_create`` compiles SQL for every row it writes, which at a million models
-    takes longer than writing them; the values here are already in database form.
-    """
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
 class _Generator:
     """The state one data set is drawn from: names, numbers and notices already used."""
 
@@ -666,8 +652,8 @@ def generate(spec, log=lambda message: None, today=None):
             models.append(row)
             steps += history
         with transaction.atomic():
-            _insert(AIModel, MODEL_COLUMNS, models)
-            _insert(StatusChange, STEP_COLUMNS, steps)
+            insert_rows(AIModel, MODEL_COLUMNS, models)
+            insert_rows(StatusChange, STEP_COLUMNS, steps)
         counts["models"] += len(models)
         counts["status_changes"] += len(steps)
         if (start // CHUNK) % 20 == 19:

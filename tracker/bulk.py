@@ -13,26 +13,36 @@ def _db_value(field, value):
     return field.get_db_prep_save(value, connection)
 
 
-def insert_many(model, objs):
-    """Insert unsaved ``objs`` with one ``executemany``; return {slug: pk} when they have slugs.
+def insert_rows(model, columns, rows):
+    """Insert ``rows`` (tuples of values in database form, one per column) with one
+    ``executemany``.
 
-    ``bulk_create`` spends seconds assembling the SQL of 10,000 rows; this prepares each
-    value as ``bulk_create`` does and leaves the rest to the database driver.
+    ``bulk_create`` spends seconds assembling the SQL of 10,000 rows; one prepared
+    statement leaves the rest to the database driver.
     """
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         quote(model._meta.db_table),
-        ", ".join(quote(field.column) for field in fields),
-        ", ".join(["%s"] * len(fields)),
+        ", ".join(quote(column) for column in columns),
+        ", ".join(["%s"] * len(columns)),
     )
-    slugs = []
-    params = []
-    for obj in objs:
-        params.append([_db_value(field, field.pre_save(obj, True)) for field in fields])
-        slugs.append(getattr(obj, "slug", None))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        cursor.executemany(sql, rows)
+
+
+def insert_many(model, objs):
+    """Insert unsaved ``objs``; return {slug: pk} when they have slugs.
+
+    Each value is prepared as ``bulk_create`` would prepare it.
+    """
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    objs = list(objs)
+    insert_rows(
+        model,
+        [field.column for field in fields],
+        [[_db_value(field, field.pre_save(obj, True)) for field in fields] for obj in objs],
+    )
+    slugs = [getattr(obj, "slug", None) for obj in objs]
     if not any(slugs):
         return {}
     ids = {}
