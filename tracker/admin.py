@@ -237,7 +237,7 @@ class AIModelAdmin(admin.ModelAdmin):
     actions = [*REVIEW_ACTIONS, export_selected]
     show_full_result_count = False
     change_form_template = "admin/tracker/aimodel/change_form.html"
-    # Adds the link to the import page (tracker.importer) above the list.
+    # Adds the link to the import page (tracker.admin_import) above the list.
     change_list_template = "admin/tracker/import_change_list.html"
 
     def get_queryset(self, request):

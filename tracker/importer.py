@@ -116,10 +116,6 @@ class ImportResult:
     created_applicants: int = 0
 
     @property
-    def good_rows(self):
-        return [row for row in self.rows if row.ok]
-
-    @property
     def bad_rows(self):
         return [row for row in self.rows if not row.ok]
 

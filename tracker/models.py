@@ -180,7 +180,8 @@ class ApplicantQuerySet(models.QuerySet):
     def for_listing(self):
         """Each applicant with its model counts by status, in one query (the CSV export).
 
-        The applicants page counts only the applicants it shows: see ``AIModelQuerySet.counts_by``.
+        The applicants page counts only the applicants it shows: see
+        ``AIModelQuerySet.status_counts``.
         """
         counts = {
             f"n_{status}": models.Count("models", filter=Q(models__status=status))
@@ -285,32 +286,6 @@ class Applicant(models.Model):
         return in_language(self.name_zh, self.name_en)
 
 
-class BatchQuerySet(models.QuerySet):
-    def with_counts(self, batches):
-        """``batches`` with the models entered for them, to set against the announced
-        counts (filings and registrations are announced separately).
-
-        One query that reads aimodel_batch_type_idx alone, for the batches shown only.
-        """
-        counts = dict.fromkeys(
-            ((batch.pk, filing_type) for batch in batches for filing_type in FilingType.values),
-            0,
-        )
-        rows = (
-            AIModel.objects.filter(batch__in=batches)
-            .order_by()
-            .values_list("batch", "filing_type")
-            .annotate(n=models.Count("pk"))
-        )
-        for batch_id, filing_type, n in rows:
-            counts[(batch_id, filing_type)] = n
-        for batch in batches:
-            batch.n_entered_filings = counts[(batch.pk, FilingType.FILING)]
-            batch.n_entered_registrations = counts[(batch.pk, FilingType.REGISTRATION)]
-            batch.n_entered = batch.n_entered_filings + batch.n_entered_registrations
-        return batches
-
-
 class Batch(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     title_en = models.CharField(_("English title"), max_length=200, blank=True)
@@ -339,8 +314,6 @@ class Batch(models.Model):
     description = models.TextField(_("public description"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = BatchQuerySet.as_manager()
 
     class Meta:
         ordering = ["-announced_on", "-pk"]
