@@ -35,7 +35,7 @@ from .models import (
     Status,
     search_text,
 )
-from .text import normalise_name, slug_base
+from .text import normalise_name, numbered_slugs, slug_base
 
 FIELDS = ("seq_no", "jurisdiction", "model_name", "applicant", "filing_number", "filing_date")
 HEADERS = {
@@ -515,9 +515,7 @@ class _Slugs:
         base = self._cut(base or fallback) or fallback
         if base in self.taken and base not in self.bases:
             self.bases[base] = True
-            # A range rather than startswith, which SQLite matches case-insensitively and
-            # so without the slug index; "." is the character after "-".
-            numbered = self.model.objects.filter(slug__gt=f"{base}-", slug__lt=f"{base}.")
+            numbered = self.model.objects.filter(numbered_slugs(base))
             self.taken.update(numbered.values_list("slug", flat=True))
         slug, n = base, 2
         while slug in self.taken:

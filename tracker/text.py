@@ -4,6 +4,7 @@ import functools
 import re
 import unicodedata
 
+from django.db.models import Q
 from django.utils.text import slugify
 from pypinyin import lazy_pinyin
 from pypinyin.constants import RE_HANS
@@ -57,10 +58,19 @@ def slug_base(*texts, max_length=80):
     return ""
 
 
+def numbered_slugs(base):
+    """A filter for ``base`` and its numbered forms (``base-2``, …) that reads the slug index.
+
+    A range rather than ``startswith``, which SQLite matches case-insensitively and so
+    without the index; "." is the character after "-".
+    """
+    return Q(slug=base) | Q(slug__gt=f"{base}-", slug__lt=f"{base}.")
+
+
 def unique_slug(queryset, base, fallback, exclude_pk=None, max_length=80):
     """``base`` (or ``fallback``) made unique within ``queryset`` with a numeric suffix."""
     base = (base or fallback)[: max_length - 6].strip("-") or fallback
-    taken = queryset.filter(slug__startswith=base)
+    taken = queryset.filter(numbered_slugs(base))
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     taken = set(taken.values_list("slug", flat=True))
