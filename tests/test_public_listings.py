@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import (
     AIModelFactory,
@@ -219,6 +220,16 @@ def test_search_follows_a_renamed_applicant(register):
     register["minimax"].save()
     assert set(names(filter_models(_q("hailuo labs"))[0])) == {"ABAB", "Hailuo", "Rejected One"}
     assert names(filter_models(_q("minimax"))[0]) == []
+
+
+def test_an_applicant_edit_that_keeps_its_names_rewrites_none_of_its_models(register):
+    applicant = register["minimax"]
+    applicant.website = "https://example.org/"
+
+    with CaptureQueriesContext(connection) as queries:
+        applicant.save()
+
+    assert not [q for q in queries if 'UPDATE "tracker_aimodel"' in q["sql"]]
 
 
 def test_search_follows_a_filing_number_given_by_the_workflow(register, reviewer):

@@ -43,6 +43,17 @@ def search_text(model_zh, model_en, applicant_zh, applicant_en):
     return SEARCH_SEPARATOR.join((model_zh, model_en, applicant_zh, applicant_en))
 
 
+def search_text_expression(applicant_zh, applicant_en):
+    """``search_text`` in SQL, for every model of one applicant at once."""
+    return Concat(
+        "name_zh",
+        Value(SEARCH_SEPARATOR),
+        "name_en",
+        Value(SEARCH_SEPARATOR + applicant_zh + SEARCH_SEPARATOR + applicant_en),
+        output_field=models.TextField(),
+    )
+
+
 def name_expression(prefix="", chinese_first=False):
     """A name in one language falling back to the other, in SQL, for sorting.
 
@@ -264,19 +275,17 @@ class Applicant(models.Model):
                 "applicant",
                 exclude_pk=self.pk,
             )
-        existing = not self._state.adding
+        renamed = (
+            not self._state.adding
+            and Applicant.objects.filter(pk=self.pk)
+            .exclude(name_zh=self.name_zh, name_en=self.name_en)
+            .exists()
+        )
         super().save(*args, **kwargs)
-        if existing:
-            # The applicant's names are part of each of its models' search text.
-            self.models.update(
-                search_text=Concat(
-                    "name_zh",
-                    Value(SEARCH_SEPARATOR),
-                    "name_en",
-                    Value(SEARCH_SEPARATOR + self.name_zh + SEARCH_SEPARATOR + self.name_en),
-                    output_field=models.TextField(),
-                )
-            )
+        if renamed:
+            # The applicant's names are part of each of its models' search text; an edit
+            # that keeps them rewrites none of its (possibly thousands of) models.
+            self.models.update(search_text=search_text_expression(self.name_zh, self.name_en))
 
     def get_absolute_url(self):
         return reverse("tracker:applicant_detail", args=[self.slug])
