@@ -190,18 +190,61 @@ def test_search_matches_chinese_and_english_names_and_filing_numbers(register, q
     assert problems == []
 
 
-@pytest.mark.parametrize("query", ["稀宇", "百度网讯", "MINImax", "wenxin", "ABAB大"])
+@pytest.mark.parametrize(
+    "query", ["稀宇", "百度网讯", "MINImax", "wenxin", "ABAB大", "文 bot", "b", "问 ai"]
+)
 def test_search_finds_the_same_rows_with_and_without_the_trigram_index(register, query):
-    # Words of three characters or more go through the index; shorter ones through LIKE.
-    expected = {
+    # Words of two characters or more go through the index; single characters through LIKE.
+    expected = _matching(query)
+    assert {m.pk for m in filter_models(_q(query))[0]} == expected
+    assert expected
+
+
+def _matching(query):
+    return {
         m.pk
-        for m in AIModel.objects.all()
+        for m in AIModel.objects.select_related("applicant")
         if all(
             any(w.casefold() in text.casefold() for text in _searchable(m)) for w in query.split()
         )
     }
-    assert {m.pk for m in filter_models(_q(query))[0]} == expected
-    assert expected
+
+
+def test_two_character_words_are_found_wherever_they_stand(register):
+    # On SQLite through the index's vocabulary: a word at the very end of a name or of a
+    # filing number starts no trigram but the one ending in the index's separator.
+    words = {
+        text[i : i + 2]
+        for m in AIModel.objects.select_related("applicant")
+        for text in _searchable(m)
+        for i in range(len(text) - 1)
+        if " " not in text[i : i + 2]
+    }
+    assert len(words) > 50
+    for word in sorted(words):
+        for query in (word, word.swapcase(), f"{word} {word[::-1]}"):
+            assert {m.pk for m in filter_models(_q(query))[0]} == _matching(query), query
+
+
+def test_a_two_character_search_is_an_index_lookup_on_sqlite(client, register):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/models/?q=文心")
+    assert [m.name_en for m in response.context["page"].object_list] == ["ERNIE Bot"]
+    looked_up = any("tracker_aimodel_search_terms" in q["sql"] for q in queries)
+    assert looked_up == (connection.vendor == "sqlite")
+
+
+def test_a_two_character_search_follows_renames_and_new_filing_numbers(register, reviewer):
+    register["minimax"].name_en = "Hailuo QX"
+    register["minimax"].save()
+    assert set(names(filter_models(_q("qx"))[0])) == {"ABAB", "Hailuo", "Rejected One"}
+    workflow.transition(
+        register["pending"], Status.APPROVED, by=reviewer, filing_number="Shanghai-HaiLuo-2024Z9"
+    )
+    assert names(filter_models(_q("z9"))[0]) == ["Hailuo"]
+    register["minimax"].name_en = "MiniMax"
+    register["minimax"].save()
+    assert names(filter_models(_q("qx"))[0]) == []
 
 
 def _searchable(ai_model):

@@ -63,9 +63,7 @@ class ReviewStep:
         if misfit:
             return misfit
         if self.to not in workflow.allowed_transitions(ai_model):
-            return gettext("Not possible from “%(status)s”.") % {
-                "status": ai_model.get_status_display()
-            }
+            return gettext("Not possible from “%(status)s”.") % {"status": ai_model.status_label}
         return None
 
 

@@ -61,7 +61,7 @@ class ApprovalsFeed(Feed):
 
     def item_categories(self, item):
         jurisdiction = item.applicant.jurisdiction
-        categories = [item.get_filing_type_display()]
+        categories = [item.filing_type_label]
         if jurisdiction is not None:
             categories.append(jurisdiction.name)
         return categories
@@ -70,7 +70,7 @@ class ApprovalsFeed(Feed):
         """Public facts only: never the internal notes."""
         facts = [
             (_("Applicant"), item.applicant.name),
-            (_("Filing type"), item.get_filing_type_display()),
+            (_("Filing type"), item.filing_type_label),
             (_("Approved on"), item.approved_on.isoformat()),
         ]
         if item.filing_number:

@@ -44,7 +44,14 @@ from .text import normalise_name
 MAX_QUERY_LENGTH = 200
 MAX_SEARCH_TERMS = 10
 TRIGRAM = 3
+SHORTEST_INDEXED = 2
 SQLITE_SEARCH_SQL = "SELECT rowid FROM tracker_aimodel_search WHERE tracker_aimodel_search MATCH %s"
+# The models holding a word of two characters: the trigrams starting with it, a range of
+# the index's vocabulary (migration 0005; the index folds case, as the word is folded here).
+SQLITE_SHORT_TERM_SQL = (
+    "SELECT doc FROM tracker_aimodel_search_terms WHERE term >= %s AND term < %s"
+)
+LAST_CHARACTER = chr(0x10FFFF)
 MAX_VALUES = 50
 DATE_PARAMS = ("submitted_after", "submitted_before", "approved_after", "approved_before")
 CHOICE_PARAMS = {"status": Status, "filing_type": FilingType, "scope": Scope}
@@ -116,13 +123,14 @@ def ordering(sort):
 def search_condition(query, in_index_order=False):
     """Every word must match one of the names (model or applicant) or the filing number.
 
-    ``search_text`` holds the four names, so no join is needed. On SQLite, words of three
-    characters or more are looked up in a trigram index (migration 0003), which matches
-    substrings ignoring case as LIKE does; shorter words, which no trigram can hold, are
-    matched with LIKE.
+    ``search_text`` holds the four names, so no join is needed. On SQLite words of two
+    characters or more are looked up in the trigram index of migrations 0003 and 0005,
+    which matches substrings ignoring case as LIKE does: longer words by their trigrams,
+    two-character ones as the start of a trigram. A single character, which starts too
+    many trigrams to be worth it, and every word elsewhere are matched with LIKE.
 
     With ``in_index_order``, SQLite reads the models along the index of the listing's
-    order and checks each against the trigram matches, stopping at the end of the page,
+    order and checks each against the index's matches, stopping at the end of the page,
     instead of sorting every match: faster when matches are many, slower when few.
     """
     terms = query.split()[:MAX_SEARCH_TERMS]
@@ -132,23 +140,32 @@ def search_condition(query, in_index_order=False):
         for term in terms
         if term not in indexed
     ]
-    if indexed:
-        match = " AND ".join('"{}"'.format(term.replace('"', '""')) for term in indexed)
-        if in_index_order:
-            # A unary + keeps SQLite from looking the matches up by primary key.
-            column = f"+{AIModel._meta.db_table}.{AIModel._meta.pk.column}"
-            sql = f"{column} IN ({SQLITE_SEARCH_SQL})"
-            conditions.append(Q(RawSQL(sql, [match], output_field=BooleanField())))
-        else:
-            conditions.append(Q(pk__in=RawSQL(SQLITE_SEARCH_SQL, [match])))
+    lookups = [
+        (SQLITE_SHORT_TERM_SQL, [term.lower(), term.lower() + LAST_CHARACTER])
+        for term in indexed
+        if len(term) < TRIGRAM
+    ]
+    long_terms = [term for term in indexed if len(term) >= TRIGRAM]
+    if long_terms:
+        match = " AND ".join('"{}"'.format(term.replace('"', '""')) for term in long_terms)
+        lookups.append((SQLITE_SEARCH_SQL, [match]))
+    conditions += [_in_search_index(sql, params, in_index_order) for sql, params in lookups]
     return functools.reduce(operator.and_, conditions, Q())
 
 
+def _in_search_index(sql, params, in_index_order):
+    if in_index_order:
+        # A unary + keeps SQLite from looking the matches up by primary key.
+        column = f"+{AIModel._meta.db_table}.{AIModel._meta.pk.column}"
+        return Q(RawSQL(f"{column} IN ({sql})", params, output_field=BooleanField()))
+    return Q(pk__in=RawSQL(sql, params))
+
+
 def _indexed_terms(query):
-    """The words of ``query`` the trigram index can look up (SQLite only)."""
+    """The words of ``query`` looked up in the search index (SQLite only)."""
     if connection.vendor != "sqlite":
         return []
-    return [term for term in query.split()[:MAX_SEARCH_TERMS] if len(term) >= TRIGRAM]
+    return [term for term in query.split()[:MAX_SEARCH_TERMS] if len(term) >= SHORTEST_INDEXED]
 
 
 def checked_query(value):
@@ -335,7 +352,7 @@ class AIModelFilter(django_filters.FilterSet):
         many matches stops early; None when that would not help.
 
         Only the default order has an index to read along, and only words looked up in the
-        trigram index can be checked row by row at no cost.
+        search index can be checked row by row at no cost.
         """
         cleaned = self.form.cleaned_data
         if not _indexed_terms(cleaned.get("q") or "") or (

@@ -17,6 +17,18 @@ def in_language(zh, en):
     return en or zh
 
 
+def choice_label(choices, value):
+    """``value``'s label among ``choices`` (a TextChoices class); the value itself if unknown.
+
+    Listings show labels on every row: Django's get_FOO_display hashes every lazy label of
+    the field on each call, this looks one up.
+    """
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
 def days_in_review(status, submitted_on, approved_on, today=None):
     """Approved − submitted for a decided submission, today − submitted for a pending one.
 
@@ -294,6 +306,10 @@ class Applicant(models.Model):
     def name(self):
         return in_language(self.name_zh, self.name_en)
 
+    @property
+    def kind_label(self):
+        return choice_label(ApplicantKind, self.kind)
+
 
 class Batch(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
@@ -519,8 +535,15 @@ class AIModel(models.Model):
             models.Index(fields=["batch", "seq_no"], name="aimodel_batch_seq_idx"),
             # Entered counts per batch and filing type (overview, /batches/), from the index alone.
             models.Index(fields=["batch", "filing_type"], name="aimodel_batch_type_idx"),
-            # Counts by status for the applicants shown on /applicants/ and an applicant's page.
-            models.Index(fields=["applicant", "status"], name="aimodel_applicant_status_idx"),
+            # Counts by status for the applicants shown on /applicants/ and an applicant's
+            # page; /models/?jurisdiction=…&status=… sorts its matches from this index alone.
+            models.Index(
+                "applicant",
+                "status",
+                models.F("approved_on").desc(),
+                "id",
+                name="aimodel_applicant_status_idx",
+            ),
             # An applicant's page lists its models newest approval first.
             models.Index(
                 "applicant", models.F("approved_on").desc(), "id", name="aimodel_applicant_idx"
@@ -595,6 +618,18 @@ class AIModel(models.Model):
     def days_in_review(self):
         return days_in_review(self.status, self.submitted_on, self.approved_on)
 
+    @property
+    def status_label(self):
+        return choice_label(Status, self.status)
+
+    @property
+    def filing_type_label(self):
+        return choice_label(FilingType, self.filing_type)
+
+    @property
+    def scope_label(self):
+        return choice_label(Scope, self.scope)
+
 
 class StatusChange(models.Model):
     """One step of a submission's history. Append-only: written by tracker.workflow."""
@@ -638,4 +673,12 @@ class StatusChange(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"
+        return f"{self.from_status_label or '—'} → {self.to_status_label}"
+
+    @property
+    def from_status_label(self):
+        return choice_label(Status, self.from_status)
+
+    @property
+    def to_status_label(self):
+        return choice_label(Status, self.to_status)
