@@ -1,0 +1,56 @@
+"""tracker.bulk: many rows in a few statements, each row as the ORM would store it."""
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+
+from tracker import bulk
+from tracker.filters import filter_models
+from tracker.models import AIModel
+
+from .factories import ApplicantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rows_are_inserted_a_statement_per_chunk(monkeypatch):
+    monkeypatch.setattr(bulk, "MAX_ROWS_PER_STATEMENT", 4)
+    applicant = ApplicantFactory()
+    models = [
+        AIModel(applicant=applicant, name_zh=f"批量模型{i}", name_en=f"Bulk {i}", slug=f"bulk-{i}")
+        for i in range(10)
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        ids = bulk.insert_many(AIModel, models)
+
+    inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "tracker_aimodel"')]
+    assert len(inserts) == 3
+    assert sorted(ids) == sorted(f"bulk-{i}" for i in range(10))
+    stored = AIModel.objects.get(slug="bulk-7")
+    assert (stored.name_en, stored.applicant_id, stored.status) == (
+        "Bulk 7",
+        applicant.pk,
+        "submitted",
+    )
+    assert stored.created_at is not None
+
+
+def test_bulk_rows_are_searchable_like_saved_ones(monkeypatch):
+    monkeypatch.setattr(bulk, "MAX_ROWS_PER_STATEMENT", 3)
+    applicant = ApplicantFactory(name_en="Chunky Labs")
+    bulk.insert_many(
+        AIModel,
+        [
+            AIModel(
+                applicant=applicant,
+                name_zh=f"块{i}",
+                slug=f"chunk-{i}",
+                search_text=f"块{i}\x1f\x1f{applicant.name_zh}\x1fChunky Labs",
+            )
+            for i in range(7)
+        ],
+    )
+    assert filter_models(QueryDict("q=chunky"))[0].count() == 7
+    assert filter_models(QueryDict("q=块5"))[0].count() == 1
