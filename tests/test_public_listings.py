@@ -13,7 +13,7 @@ from tests.factories import (
     jurisdiction,
 )
 from tracker import views, workflow
-from tracker.filters import filter_models
+from tracker.filters import AIModelFilter, filter_models
 from tracker.models import AIModel, FilingType, Scope, Status, StatusChange
 
 pytestmark = pytest.mark.django_db
@@ -723,3 +723,41 @@ def test_a_search_with_many_matches_reads_the_listing_in_index_order(
     with django_assert_num_queries(6) as captured:
         client.get("/models/?q=Model&sort=name")
     assert not any("+tracker_aimodel.id IN" in q["sql"] for q in captured.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "query", ["Model", "Test Model", "mo", "mo de", "el mo", "model 1", "no-such-model", "m"]
+)
+def test_a_search_alone_is_counted_in_the_index_as_in_the_table(client, many, query):
+    filterset = AIModelFilter(QueryDict(f"q={query}"))
+    expected = filterset.qs.count()
+    counted = filterset.count_in_search_index(1000)
+    if connection.vendor != "sqlite" or any(len(word) == 1 for word in query.split()):
+        assert counted is None
+    else:
+        assert counted == expected
+    assert filterset.count_in_search_index(3) in (None, min(expected, 3))
+    response = client.get(f"/models/?q={query}")
+    assert response.context["page"] is None or response.context["page"].paginator.count == expected
+
+
+def test_a_search_with_other_filters_is_counted_in_the_table(many):
+    filterset = AIModelFilter(QueryDict("q=Model&status=submitted"))
+    assert filterset.count_in_search_index(1000) is None
+    assert filterset.qs.count() == 105
+
+
+@pytest.mark.parametrize("page", [1, 2, 3])
+def test_early_pages_of_a_long_result_list_the_same_rows_read_in_index_order(
+    client, many, monkeypatch, page
+):
+    url = f"/models/?q=Model&page={page}"
+    monkeypatch.setattr(views, "EARLY_PAGE_SHARE", 1_000)
+    sorted_rows = page_ids(client, url)
+    monkeypatch.setattr(views, "EARLY_PAGE_SHARE", 1)
+    with CaptureQueriesContext(connection) as queries:
+        in_order = page_ids(client, url)
+    assert in_order == sorted_rows
+    assert len(in_order) == (5 if page == 3 else 50)
+    read_in_order = any("+tracker_aimodel.id IN" in q["sql"] for q in queries)
+    assert read_in_order == (connection.vendor == "sqlite")

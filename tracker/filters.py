@@ -140,17 +140,47 @@ def search_condition(query, in_index_order=False):
         for term in terms
         if term not in indexed
     ]
+    conditions += [
+        _in_search_index(sql, params, in_index_order) for sql, params in _lookups(indexed)
+    ]
+    return functools.reduce(operator.and_, conditions, Q())
+
+
+def _lookups(terms):
+    """(sql, params) of subqueries of the search index, each giving the ids of the models
+    holding some of ``terms``; a model holds them all when every subquery gives its id."""
     lookups = [
         (SQLITE_SHORT_TERM_SQL, [term.lower(), term.lower() + LAST_CHARACTER])
-        for term in indexed
+        for term in terms
         if len(term) < TRIGRAM
     ]
-    long_terms = [term for term in indexed if len(term) >= TRIGRAM]
+    long_terms = [term for term in terms if len(term) >= TRIGRAM]
     if long_terms:
         match = " AND ".join('"{}"'.format(term.replace('"', '""')) for term in long_terms)
         lookups.append((SQLITE_SEARCH_SQL, [match]))
-    conditions += [_in_search_index(sql, params, in_index_order) for sql, params in lookups]
-    return functools.reduce(operator.and_, conditions, Q())
+    return lookups
+
+
+def search_index_count(query, limit):
+    """How many models match ``query``, counting no further than ``limit``, from the search
+    index alone; None when a word of it is not looked up there.
+
+    Every model has one entry in the index (migration 0005's triggers), so the index's
+    count is the models' count without a read of the models' table.
+    """
+    indexed = _indexed_terms(query)
+    if not indexed or len(indexed) < len(query.split()[:MAX_SEARCH_TERMS]):
+        return None
+    lookups = _lookups(indexed)
+    # A word of two characters gives a model once per occurrence; INTERSECT and DISTINCT
+    # give it once.
+    sql = " INTERSECT ".join(f"SELECT * FROM ({sql})" for sql, _ in lookups)
+    if len(lookups) == 1:
+        sql = f"SELECT DISTINCT * FROM ({lookups[0][0]})"
+    params = [param for _, lookup_params in lookups for param in lookup_params]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql} LIMIT %s)", [*params, limit])
+        return cursor.fetchone()[0]
 
 
 def _in_search_index(sql, params, in_index_order):
@@ -364,6 +394,15 @@ class AIModelFilter(django_filters.FilterSet):
             return self.filter_queryset(self.queryset.all())
         finally:
             self.problems, self.search_in_index_order = problems, False
+
+    def count_in_search_index(self, limit):
+        """The number of matches, up to ``limit``, counted in the search index alone; None
+        unless the search is the only filter on an unfiltered queryset (SQLite only)."""
+        self.is_valid()
+        applied = {name for name, value in self.form.cleaned_data.items() if value}
+        if applied - {"q", "sort"} or "q" not in applied or self.queryset.query.has_filters():
+            return None
+        return search_index_count(self.form.cleaned_data["q"], limit)
 
 
 def filter_models(params, queryset=None):

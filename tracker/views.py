@@ -24,6 +24,9 @@ BATCH_PER_PAGE = 100
 # Listings count at most this many rows (and one more, to know there are more): counting
 # every match of a broad filter on a large register would read most of an index.
 COUNT_CAP = 10_000
+# A page within the first 1/EARLY_PAGE_SHARE of a result is read along the listing's
+# index when that suits many matches: it is reached before a sort of every match ends.
+EARLY_PAGE_SHARE = 10
 # Beyond this a page number is refused rather than sent to the database as an offset.
 MAX_PAGE = 1_000_000
 
@@ -59,20 +62,25 @@ class CappedPaginator(Paginator):
 
     When the count reaches the cap, ``capped`` is true and the count is only a lower
     bound: pages past the counted ones are still served when asked for, and a page with no
-    rows is out of range; their rows come from ``when_capped`` when given, the same rows
-    queried in a way that suits many matches. ``count`` may be given when the caller
-    already knows it exactly.
+    rows is out of range. ``count`` may be given when the caller already knows it exactly,
+    ``counter(limit)`` when it can count more cheaply than the rows' query (None when it
+    cannot). ``many_matches`` is the same rows queried in a way that suits many matches:
+    it serves the pages of a capped count and the early pages of a long result.
     """
 
-    def __init__(self, object_list, per_page, count=None, when_capped=None):
+    def __init__(self, object_list, per_page, count=None, many_matches=None, counter=None):
         super().__init__(object_list, per_page)
-        self.when_capped = object_list if when_capped is None else when_capped
+        self.many_matches = object_list if many_matches is None else many_matches
+        self.counter = counter
         self.exact = count is not None
         if self.exact:
             self.count = count
 
     @cached_property
     def count(self):
+        counted = None if self.counter is None else self.counter(COUNT_CAP + 1)
+        if counted is not None:
+            return counted
         # Unordered: which rows are counted does not matter, and no sort has to run first.
         return self.object_list.order_by()[: COUNT_CAP + 1].count()
 
@@ -89,19 +97,22 @@ class CappedPaginator(Paginator):
             return int(number)
 
     def page(self, number):
-        if not self.capped:
-            return super().page(number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        rows = list(self.when_capped[bottom : bottom + self.per_page + 1])
+        if not self.capped:
+            top = min(bottom + self.per_page, self.count)
+            early = top * EARLY_PAGE_SHARE <= self.count
+            rows = self.many_matches if early else self.object_list
+            return self._get_page(rows[bottom:top], number, self)
+        rows = list(self.many_matches[bottom : bottom + self.per_page + 1])
         if not rows:
             raise EmptyPage(self.error_messages["no_results"])
         return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
 
 
-def _paginate(request, queryset, per_page=PER_PAGE, count=None, when_capped=None):
+def _paginate(request, queryset, per_page=PER_PAGE, count=None, many_matches=None, counter=None):
     """The requested page, or None and a sentence when that page does not exist."""
-    paginator = CappedPaginator(queryset, per_page, count, when_capped)
+    paginator = CappedPaginator(queryset, per_page, count, many_matches, counter)
     number = request.GET.get("page") or 1
     try:
         return paginator.page(number), ""
@@ -117,16 +128,18 @@ def _paginate(request, queryset, per_page=PER_PAGE, count=None, when_capped=None
         ) % {"page": str(number)[:20], "n": paginator.num_pages}
 
 
-def _paginate_models(request, queryset, per_page=PER_PAGE, count=None, when_capped=None):
+def _paginate_models(
+    request, queryset, per_page=PER_PAGE, count=None, many_matches=None, counter=None
+):
     """Like ``_paginate``, for models: the page's ids first, then those rows in full.
 
     Counting and skipping to a deep page then read only the narrow index that serves the
     filter and the order, and the joins of select_related run for the page's rows alone.
     """
-    if when_capped is not None:
-        when_capped = when_capped.values_list("pk", flat=True)
+    if many_matches is not None:
+        many_matches = many_matches.values_list("pk", flat=True)
     page, problem = _paginate(
-        request, queryset.values_list("pk", flat=True), per_page, count, when_capped
+        request, queryset.values_list("pk", flat=True), per_page, count, many_matches, counter
     )
     if page is not None:
         page.object_list = AIModel.objects.for_listing().in_order(list(page.object_list))
@@ -239,7 +252,10 @@ def model_list(request):
     filterset = AIModelFilter(request.GET)
     queryset = filterset.qs
     page, page_problem = _paginate_models(
-        request, queryset, when_capped=filterset.qs_for_many_matches()
+        request,
+        queryset,
+        many_matches=filterset.qs_for_many_matches(),
+        counter=filterset.count_in_search_index,
     )
     params = filterset.data
     sort = params.get("sort") or DEFAULT_SORT
