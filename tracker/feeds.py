@@ -3,6 +3,7 @@
 import datetime
 
 from django.contrib.syndication.views import Feed
+from django.db.models import F
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html, format_html_join
@@ -42,7 +43,8 @@ class ApprovalsFeed(Feed):
         # nowhere to show the explanation, so it is not passed on.
         approvals = AIModel.objects.public().defer("internal_notes").approved()
         models, _problems = filter_models(request.GET, queryset=approvals)
-        return models.order_by("-approved_on", "-pk")[:FEED_SIZE]
+        # NULLS LAST as on the listings, so the same indexes serve (approvals have a date).
+        return models.order_by(F("approved_on").desc(nulls_last=True), "-pk")[:FEED_SIZE]
 
     def item_title(self, item):
         return _("%(model)s — %(applicant)s") % {
