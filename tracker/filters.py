@@ -52,6 +52,12 @@ SQLITE_SHORT_TERM_SQL = (
     "SELECT doc FROM tracker_aimodel_search_terms WHERE term >= %s AND term < %s"
 )
 LAST_CHARACTER = chr(0x10FFFF)
+# PostgreSQL: the models holding a word of two characters, from the bigram index of
+# migration 0008, whose expression this repeats to the letter.
+POSTGRESQL_TWO_CHARACTER_SQL = (
+    'tracker_bigrams(UPPER("tracker_aimodel"."search_text" || chr(31) || '
+    '"tracker_aimodel"."filing_number"::text)) @> ARRAY[UPPER(%s)]'
+)
 MAX_VALUES = 50
 DATE_PARAMS = ("submitted_after", "submitted_before", "approved_after", "approved_before")
 CHOICE_PARAMS = {"status": Status, "filing_type": FilingType, "scope": Scope}
@@ -127,7 +133,9 @@ def search_condition(query, in_index_order=False):
     characters or more are looked up in the trigram index of migrations 0003 and 0005,
     which matches substrings ignoring case as LIKE does: longer words by their trigrams,
     two-character ones as the start of a trigram. A single character, which starts too
-    many trigrams to be worth it, and every word elsewhere are matched with LIKE.
+    many trigrams to be worth it, is matched with LIKE. On PostgreSQL words are matched
+    with LIKE, which trigram indexes serve from three characters on (migration 0007);
+    two-character words are looked up in a bigram index (migration 0008).
 
     With ``in_index_order``, SQLite reads the models along the index of the listing's
     order and checks each against the index's matches, stopping at the end of the page,
@@ -135,11 +143,7 @@ def search_condition(query, in_index_order=False):
     """
     terms = query.split()[:MAX_SEARCH_TERMS]
     indexed = _indexed_terms(query)
-    conditions = [
-        Q(search_text__icontains=term) | Q(filing_number__icontains=term)
-        for term in terms
-        if term not in indexed
-    ]
+    conditions = [_unindexed_condition(term) for term in terms if term not in indexed]
     conditions += [
         _in_search_index(sql, params, in_index_order) for sql, params in _lookups(indexed)
     ]
@@ -181,6 +185,13 @@ def search_index_count(query, limit):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM ({sql} LIMIT %s)", [*params, limit])
         return cursor.fetchone()[0]
+
+
+def _unindexed_condition(term):
+    """A word not looked up in SQLite's search index."""
+    if connection.vendor == "postgresql" and len(term) == 2:
+        return Q(RawSQL(POSTGRESQL_TWO_CHARACTER_SQL, [term], output_field=BooleanField()))
+    return Q(search_text__icontains=term) | Q(filing_number__icontains=term)
 
 
 def _in_search_index(sql, params, in_index_order):

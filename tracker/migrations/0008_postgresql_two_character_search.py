@@ -1,0 +1,38 @@
+import importlib
+
+from django.db import migrations
+
+previous = importlib.import_module("tracker.migrations.0007_postgresql_search_and_order_indexes")
+
+# PostgreSQL only. A trigram index cannot answer a word of two characters (知极, AI),
+# which then read every row. tracker_bigrams() gives the two-character pieces of a text
+# (the index keeps each once); indexed over a model's searched text (its names, a separator no word holds, its
+# filing number; upper-cased as icontains compares), a two-character word is found as one
+# element of that array. filters.POSTGRESQL_TWO_CHARACTER_SQL repeats the expression as
+# written here, which the planner needs to use the index.
+POSTGRESQL_INDEX = [
+    "CREATE FUNCTION tracker_bigrams(value text) RETURNS text[] "
+    "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+    "SELECT COALESCE(array_agg(substr(value, i, 2)), '{}') "
+    "FROM generate_series(1, char_length(value) - 1) AS i $$",
+    "CREATE INDEX aimodel_bigrams_idx ON tracker_aimodel USING gin "
+    "(tracker_bigrams(UPPER(search_text || chr(31) || filing_number::text)))",
+    "ANALYZE tracker_aimodel",
+]
+POSTGRESQL_INDEX_REMOVAL = [
+    "DROP INDEX aimodel_bigrams_idx",
+    "DROP FUNCTION tracker_bigrams(text)",
+]
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("tracker", "0007_postgresql_search_and_order_indexes"),
+    ]
+
+    operations = [
+        migrations.RunPython(
+            previous._run_on_postgresql(POSTGRESQL_INDEX),
+            previous._run_on_postgresql(POSTGRESQL_INDEX_REMOVAL),
+        ),
+    ]
