@@ -15,17 +15,29 @@ def _db_value(field, value):
 
 
 def insert_rows(model, columns, rows):
-    """Insert ``rows`` (tuples of values in database form, one per column) with a few
-    INSERT statements of many rows each.
+    """Insert ``rows`` (tuples of values in database form, one per column): on PostgreSQL
+    with COPY, elsewhere with a few INSERT statements of many rows each.
 
     ``bulk_create`` spends seconds assembling the SQL of 10,000 rows, and a statement per
     row (``executemany``) costs SQLite's full-text index a flush of its pending terms after
-    every row, which made it the larger part of an import.
+    every row, which made it the larger part of an import. COPY sends the rows as they
+    are, where psycopg would parse the placeholders of every long INSERT.
     """
     quote = connection.ops.quote_name
-    head = "INSERT INTO {} ({}) VALUES ".format(
+    table = "{} ({})".format(
         quote(model._meta.db_table), ", ".join(quote(column) for column in columns)
     )
+    if connection.vendor == "postgresql":
+        # Refusals raise Django's errors (IntegrityError…), as a query's would.
+        with (
+            connection.wrap_database_errors,
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    head = f"INSERT INTO {table} VALUES "
     values = "({})".format(", ".join(["%s"] * len(columns)))
     max_params = connection.features.max_query_params or MAX_ROWS_PER_STATEMENT * len(columns)
     per_statement = max(1, min(MAX_ROWS_PER_STATEMENT, max_params // len(columns)))
