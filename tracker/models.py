@@ -376,13 +376,22 @@ class Batch(models.Model):
         return in_language(self.title_zh, self.title_en)
 
 
+# Fields of a model that no listing row shows.
+LISTING_DEFERRED = ("description", "internal_notes", "search_text", "created_at", "updated_at")
+
+
 class AIModelQuerySet(models.QuerySet):
     def public(self):
         """What a public page may show: every model, with what its rows display."""
         return self.select_related("applicant__jurisdiction", "batch")
 
     def for_listing(self):
-        return self.public().defer("description", "internal_notes")
+        """``public()`` without what no listing row shows: less to read and convert."""
+        return self.public().defer(
+            *LISTING_DEFERRED,
+            *(f"applicant__{name}" for name in ("created_at", "updated_at")),
+            *(f"batch__{name}" for name in ("description", "created_at", "updated_at")),
+        )
 
     def backlog(self):
         """Pending submissions, longest waiting first."""
