@@ -1,4 +1,10 @@
+import importlib
+
 from django.db import migrations
+
+# Its _run(sqlite_statements, postgresql_statements) runs the statements of the database
+# in use.
+stamp = importlib.import_module("tracker.migrations.0004_register_stamp")
 
 # PostgreSQL only.
 #
@@ -46,15 +52,6 @@ POSTGRESQL_INDEXES_REMOVAL = [
 ]
 
 
-def _run_on_postgresql(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for sql in statements:
-                schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("tracker", "0006_applicant_status_index_covers_listing_order"),
@@ -62,7 +59,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(
-            _run_on_postgresql(POSTGRESQL_INDEXES),
-            _run_on_postgresql(POSTGRESQL_INDEXES_REMOVAL),
+            stamp._run([], POSTGRESQL_INDEXES), stamp._run([], POSTGRESQL_INDEXES_REMOVAL)
         ),
     ]

@@ -2,7 +2,9 @@ import importlib
 
 from django.db import migrations
 
-previous = importlib.import_module("tracker.migrations.0007_postgresql_search_and_order_indexes")
+# Its _run(sqlite_statements, postgresql_statements) runs the statements of the database
+# in use.
+stamp = importlib.import_module("tracker.migrations.0004_register_stamp")
 
 # PostgreSQL only. A trigram index cannot answer a word of two characters (知极, AI),
 # which then read every row. tracker_bigrams() gives the two-character pieces of a text
@@ -35,7 +37,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(
-            previous._run_on_postgresql(POSTGRESQL_INDEX),
-            previous._run_on_postgresql(POSTGRESQL_INDEX_REMOVAL),
+            stamp._run([], POSTGRESQL_INDEX), stamp._run([], POSTGRESQL_INDEX_REMOVAL)
         ),
     ]
