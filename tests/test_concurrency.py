@@ -67,11 +67,13 @@ def assert_one_step_landed(ai_model, targets):
 
 
 def copy_test_database(path):
-    """Write the in-memory test database to a file other processes can open."""
+    """Write the in-memory test database to a file other processes can open, already in
+    WAL mode: two workers switching a fresh file to it at once may find it locked."""
     connection.ensure_connection()
     target = sqlite3.connect(path)
     try:
         connection.connection.backup(target)
+        target.execute("PRAGMA journal_mode=WAL")
     finally:
         target.close()
 

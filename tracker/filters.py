@@ -7,6 +7,7 @@ A bad value never raises: it is dropped from the filtering and described in
 import datetime
 import functools
 import operator
+import unicodedata
 
 import django_filters
 from django import forms
@@ -18,11 +19,14 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    Func,
     Q,
+    TextField,
     Value,
     When,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
@@ -44,20 +48,14 @@ from .text import normalise_name
 MAX_QUERY_LENGTH = 200
 MAX_SEARCH_TERMS = 10
 TRIGRAM = 3
-SHORTEST_INDEXED = 2
 SQLITE_SEARCH_SQL = "SELECT rowid FROM tracker_aimodel_search WHERE tracker_aimodel_search MATCH %s"
 # The models holding a word of two characters: the trigrams starting with it, a range of
-# the index's vocabulary (migration 0005; the index folds case, as the word is folded here).
+# the index's vocabulary (migration 0005). The word is lower-cased as the index folds it,
+# which holds for ASCII and for characters without case (see _folds_as_indexed).
 SQLITE_SHORT_TERM_SQL = (
     "SELECT doc FROM tracker_aimodel_search_terms WHERE term >= %s AND term < %s"
 )
 LAST_CHARACTER = chr(0x10FFFF)
-# PostgreSQL: the models holding a word of two characters, from the bigram index of
-# migration 0008, whose expression this repeats to the letter.
-POSTGRESQL_TWO_CHARACTER_SQL = (
-    'tracker_bigrams(UPPER("tracker_aimodel"."search_text" || chr(31) || '
-    '"tracker_aimodel"."filing_number"::text)) @> ARRAY[UPPER(%s)]'
-)
 MAX_VALUES = 50
 DATE_PARAMS = ("submitted_after", "submitted_before", "approved_after", "approved_before")
 CHOICE_PARAMS = {"status": Status, "filing_type": FilingType, "scope": Scope}
@@ -188,17 +186,47 @@ def search_index_count(query, limit):
 
 
 def _unindexed_condition(term):
-    """A word not looked up in SQLite's search index."""
+    """A word not looked up in SQLite's search index: on PostgreSQL a two-character one is
+    looked up in its bigram index, any other is matched with LIKE."""
     if connection.vendor == "postgresql" and len(term) == 2:
-        return Q(RawSQL(POSTGRESQL_TWO_CHARACTER_SQL, [term], output_field=BooleanField()))
+        return Q(HoldsBigram(F("search_text"), Cast("filing_number", TextField()), Value(term)))
     return Q(search_text__icontains=term) | Q(filing_number__icontains=term)
+
+
+class HoldsBigram(Func):
+    """PostgreSQL: whether a model's searched text (search text, filing number) holds a
+    two-character word, ignoring case; written as the expression of the bigram index of
+    migration 0008, which the planner needs to use it."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (text, text_params), (number, number_params), (word, word_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        sql = f"tracker_bigrams(UPPER({text} || chr(31) || {number})) @> ARRAY[UPPER({word})]"
+        return sql, (*text_params, *number_params, *word_params)
+
+
+class InSearchMatches(Func):
+    """SQLite: whether a model's primary key is among a search index subquery's, read so
+    that the planner keeps to the listing's order index: a unary + keeps it from looking
+    the matches up by primary key instead."""
+
+    output_field = BooleanField()
+
+    def __init__(self, sql, params):
+        super().__init__(F("pk"))
+        self.sql, self.params = sql, params
+
+    def as_sql(self, compiler, connection, **extra_context):
+        pk, pk_params = compiler.compile(self.get_source_expressions()[0])
+        return f"+{pk} IN ({self.sql})", (*pk_params, *self.params)
 
 
 def _in_search_index(sql, params, in_index_order):
     if in_index_order:
-        # A unary + keeps SQLite from looking the matches up by primary key.
-        column = f"+{AIModel._meta.db_table}.{AIModel._meta.pk.column}"
-        return Q(RawSQL(f"{column} IN ({sql})", params, output_field=BooleanField()))
+        return Q(InSearchMatches(sql, params))
     return Q(pk__in=RawSQL(sql, params))
 
 
@@ -206,7 +234,25 @@ def _indexed_terms(query):
     """The words of ``query`` looked up in the search index (SQLite only)."""
     if connection.vendor != "sqlite":
         return []
-    return [term for term in query.split()[:MAX_SEARCH_TERMS] if len(term) >= SHORTEST_INDEXED]
+    return [
+        term
+        for term in query.split()[:MAX_SEARCH_TERMS]
+        if len(term) >= TRIGRAM or (len(term) == 2 and _folds_as_indexed(term))
+    ]
+
+
+def _folds_as_indexed(word):
+    """Whether the search index folds ``word`` as str.lower() does: ASCII and characters
+    without case do; other cased letters (ς, İ, …) fold otherwise there, and unassigned
+    code points are not all kept, so such words are matched with LIKE."""
+    return all(
+        character.isascii()
+        or (
+            character.lower() == character == character.upper()
+            and unicodedata.category(character) != "Cn"
+        )
+        for character in word
+    )
 
 
 def checked_query(value):

@@ -535,6 +535,9 @@ class AIModel(models.Model):
                 name="aimodel_unique_name_en_per_applicant",
             ),
         ]
+        # On PostgreSQL, migration 0007 rebuilds the four indexes holding approved_on DESC
+        # as DESC NULLS LAST, the listings' order (SQLite has no NULLS LAST in an index and
+        # needs none); a migration that recreates one of them must do the same.
         indexes = [
             # /models/?status=… and the backlog (pending, oldest submission first).
             models.Index(fields=["status", "submitted_on"], name="aimodel_status_submitted_idx"),
