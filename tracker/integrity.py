@@ -7,21 +7,12 @@ checks prove it after an import, a restore or a hand edit, and scale to millions
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
-from .models import APPROVED_STATUSES, AIModel, FilingType, StatusChange
-
-
-def _last_step_status():
-    """The status the model's latest history step moved it to, as the timeline orders it."""
-    return Subquery(
-        StatusChange.objects.filter(model=OuterRef("pk"))
-        .order_by("-happened_on", "-recorded_at", "-pk")
-        .values("to_status")[:1]
-    )
+from .models import APPROVED_STATUSES, AIModel, FilingType, StatusChange, latest_step
 
 
 def status_differs_from_history():
     return (
-        AIModel.objects.annotate(last_status=_last_step_status())
+        AIModel.objects.annotate(last_status=Subquery(latest_step().values("to_status")[:1]))
         .filter(last_status__isnull=False)
         .exclude(status=F("last_status"))
     )

@@ -694,3 +694,9 @@ class StatusChange(models.Model):
     @property
     def to_status_label(self):
         return choice_label(Status, self.to_status)
+
+
+def latest_step(**conditions):
+    """For a Subquery: the latest history step of the outer query's model (in the
+    timeline's order), among its steps matching ``conditions``."""
+    return StatusChange.objects.filter(model=models.OuterRef("pk"), **conditions).reverse()

@@ -5,7 +5,7 @@ import math
 import statistics
 from collections import defaultdict
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Q, Subquery
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -19,7 +19,7 @@ from .models import (
     AIModel,
     Jurisdiction,
     Scope,
-    StatusChange,
+    latest_step,
 )
 
 
@@ -221,9 +221,7 @@ def status_as_of(on):
 
     Models whose history starts after ``on`` were not in the register yet and are left out.
     """
-    last_step = StatusChange.objects.filter(model=OuterRef("pk"), happened_on__lte=on).order_by(
-        "-happened_on", "-recorded_at", "-pk"
-    )
+    last_step = latest_step(happened_on__lte=on)
     return (
         AIModel.objects.annotate(
             status_then=Subquery(last_step.values("to_status")[:1]),
