@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_rows_are_inserted_a_statement_per_chunk_or_copied(monkeypatch):
-    monkeypatch.setattr(bulk, "MAX_ROWS_PER_STATEMENT", 4)
+    monkeypatch.setattr(bulk, "CHUNK_SIZE", 4)
     applicant = ApplicantFactory()
     models = [
         AIModel(applicant=applicant, name_zh=f"批量模型{i}", name_en=f"Bulk {i}", slug=f"bulk-{i}")
@@ -39,7 +39,7 @@ def test_rows_are_inserted_a_statement_per_chunk_or_copied(monkeypatch):
 
 
 def test_bulk_rows_are_searchable_like_saved_ones(monkeypatch):
-    monkeypatch.setattr(bulk, "MAX_ROWS_PER_STATEMENT", 3)
+    monkeypatch.setattr(bulk, "CHUNK_SIZE", 3)
     applicant = ApplicantFactory(name_en="Chunky Labs")
     bulk.insert_many(
         AIModel,

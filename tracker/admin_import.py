@@ -33,9 +33,7 @@ class ImportForm(forms.Form):
             "filing_date)."
         ),
     )
-    batch = forms.ModelChoiceField(
-        queryset=Batch.objects.order_by("-announced_on", "-pk"), label=gettext_lazy("Batch")
-    )
+    batch = forms.ModelChoiceField(queryset=Batch.objects.all(), label=gettext_lazy("Batch"))
     filing_type = forms.ChoiceField(
         choices=FilingType.choices, initial=FilingType.FILING, label=gettext_lazy("Type")
     )

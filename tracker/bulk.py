@@ -1,9 +1,12 @@
 """Inserting thousands of rows at once, for the importer and the benchmark's data."""
 
+import itertools
+
 from django.db import connection
 
+# Rows per statement, values per IN list, rows per fetch: well under the bound-parameter
+# limits of SQLite and PostgreSQL, and few round trips.
 CHUNK_SIZE = 2000
-MAX_ROWS_PER_STATEMENT = 2000
 
 
 def _db_value(field, value):
@@ -39,12 +42,10 @@ def insert_rows(model, columns, rows):
         return
     head = f"INSERT INTO {table} VALUES "
     values = "({})".format(", ".join(["%s"] * len(columns)))
-    max_params = connection.features.max_query_params or MAX_ROWS_PER_STATEMENT * len(columns)
-    per_statement = max(1, min(MAX_ROWS_PER_STATEMENT, max_params // len(columns)))
-    rows = list(rows)
+    max_params = connection.features.max_query_params or CHUNK_SIZE * len(columns)
+    per_statement = max(1, min(CHUNK_SIZE, max_params // len(columns)))
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
+        for chunk in itertools.batched(rows, per_statement):
             cursor.execute(
                 head + ", ".join([values] * len(chunk)), [value for row in chunk for value in row]
             )
@@ -66,7 +67,6 @@ def insert_many(model, objs):
     if not any(slugs):
         return {}
     ids = {}
-    for start in range(0, len(slugs), CHUNK_SIZE):
-        chunk = slugs[start : start + CHUNK_SIZE]
+    for chunk in itertools.batched(slugs, CHUNK_SIZE):
         ids.update(model.objects.filter(slug__in=chunk).values_list("slug", "pk"))
     return ids

@@ -23,12 +23,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from .bulk import CHUNK_SIZE
 from .filters import filter_models
 from .models import AIModel, Applicant, Batch, Status, days_in_review
 
 BOM = "\ufeff"
 CHUNK_ROWS = 500
-DB_CHUNK_SIZE = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_CHARS = frozenset(FORMULA_STARTS)
 
@@ -143,7 +143,7 @@ def model_rows(queryset, base_url, today=None):
         "approved_on",
         "batch__slug",
         "slug",
-    ).iterator(chunk_size=DB_CHUNK_SIZE)
+    ).iterator(chunk_size=CHUNK_SIZE)
     for *values, status, submitted_on, approved_on, batch, slug in rows:
         yield (
             *values,
@@ -196,7 +196,7 @@ def applicants_export(base_url):
             *(f"n_{status}" for status in Status.values),
             "slug",
         )
-        .iterator(chunk_size=DB_CHUNK_SIZE)
+        .iterator(chunk_size=CHUNK_SIZE)
     )
     return Export(
         "applicants",
@@ -239,7 +239,7 @@ def backlog_rows(base_url):
             "submitted_on",
             "slug",
         )
-        .iterator(chunk_size=DB_CHUNK_SIZE)
+        .iterator(chunk_size=CHUNK_SIZE)
     )
     for *values, status, submitted_on, slug in rows:
         waiting = days_in_review(status, submitted_on, None, today)
@@ -260,7 +260,7 @@ def published_rows(queryset):
         "applicant__name_en",
         "filing_number",
         "approved_on",
-    ).iterator(chunk_size=DB_CHUNK_SIZE)
+    ).iterator(chunk_size=CHUNK_SIZE)
     for seq_no, jurisdiction, name_zh, name_en, applicant_zh, applicant_en, number, on in rows:
         yield seq_no, jurisdiction, name_zh or name_en, applicant_zh or applicant_en, number, on
 

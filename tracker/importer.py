@@ -11,6 +11,7 @@ Used by the ``import_filings`` command and the admin import page alike.
 import csv
 import datetime
 import io
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import workflow
-from .bulk import insert_many
+from .bulk import CHUNK_SIZE, insert_many
 from .exports import FORMULA_STARTS, PUBLISHED_HEADER, Export
 from .models import (
     APPROVED_STATUSES,
@@ -47,8 +48,6 @@ HEADER_SEARCH_ROWS = 10
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NAME_LENGTH = AIModel._meta.get_field("name_zh").max_length
 MAX_NUMBER_LENGTH = AIModel._meta.get_field("filing_number").max_length
-# Rows per lookup query: well under the bound-parameter limits of SQLite and PostgreSQL.
-BULK_SIZE = 2000
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -359,12 +358,6 @@ class _Known:
     label: str
 
 
-def _chunks(values, size=BULK_SIZE):
-    values = list(values)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _named(names):
     """Rows whose Chinese or English name is among ``names``.
 
@@ -383,7 +376,7 @@ class _Register:
         self.applicants = {}
         self.applicant_names = {}
         # Applicants are matched on names in any case: "ACME LTD" is "Acme Ltd".
-        for chunk in _chunks(names):
+        for chunk in itertools.batched(names, CHUNK_SIZE):
             found = (
                 Applicant.objects.annotate(name_en_folded=Lower("name_en"))
                 .filter(
@@ -402,11 +395,12 @@ class _Register:
         numbers = {row.filing_number for row in rows if row.filing_number}
         model_names = {row.model_name for row in rows if row.model_name}
         wanted = [
-            Q(filing_number__in=chunk) & ~Q(filing_number="") for chunk in _chunks(numbers)
+            Q(filing_number__in=chunk) & ~Q(filing_number="")
+            for chunk in itertools.batched(numbers, CHUNK_SIZE)
         ] + [
             Q(applicant_id__in=ids) & _named(chunk)
-            for ids in _chunks(self.applicant_names)
-            for chunk in _chunks(model_names)
+            for ids in itertools.batched(self.applicant_names, CHUNK_SIZE)
+            for chunk in itertools.batched(model_names, CHUNK_SIZE)
         ]
         columns = ("pk", "filing_number", "applicant_id", "name_zh", "name_en", "status")
         for condition in wanted:
@@ -503,9 +497,9 @@ class _Slugs:
     def __init__(self, model, bases, max_length):
         self.model = model
         self.max_length = max_length
-        self.bases = {}
+        self.bases = set()
         self.taken = set()
-        for chunk in _chunks({self._cut(base) for base in bases if base}):
+        for chunk in itertools.batched({self._cut(base) for base in bases if base}, CHUNK_SIZE):
             self.taken.update(model.objects.filter(slug__in=chunk).values_list("slug", flat=True))
 
     def _cut(self, base):
@@ -514,7 +508,7 @@ class _Slugs:
     def make(self, base, fallback):
         base = self._cut(base or fallback) or fallback
         if base in self.taken and base not in self.bases:
-            self.bases[base] = True
+            self.bases.add(base)
             numbered = self.model.objects.filter(numbered_slugs(base))
             self.taken.update(numbered.values_list("slug", flat=True))
         slug, n = base, 2

@@ -7,6 +7,7 @@ checks prove it after an import, a restore or a hand edit, and scale to millions
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
+from .bulk import CHUNK_SIZE
 from .models import APPROVED_STATUSES, AIModel, FilingType, StatusChange, latest_step
 
 
@@ -36,7 +37,7 @@ def problems():
         status_differs_from_history()
         .order_by("pk")
         .values_list("pk", "slug", "status", "last_status")
-        .iterator(chunk_size=2000)
+        .iterator(chunk_size=CHUNK_SIZE)
     ):
         yield _(
             "Model %(pk)s (%(slug)s): status is “%(status)s” but its last history step "
@@ -57,6 +58,6 @@ def problems():
         ),
     ]
     for queryset, message in simple_checks:
-        rows = queryset.order_by("pk").values_list("pk", "slug", "status").iterator(chunk_size=2000)
-        for pk, slug, status in rows:
+        rows = queryset.order_by("pk").values_list("pk", "slug", "status")
+        for pk, slug, status in rows.iterator(chunk_size=CHUNK_SIZE):
             yield message % {"pk": pk, "slug": slug, "status": status}

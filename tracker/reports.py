@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import stats
-from .exports import DB_CHUNK_SIZE, Export, url_maker
+from .bulk import CHUNK_SIZE
+from .exports import Export, url_maker
 from .models import (
     PENDING_STATUSES,
     AIModel,
@@ -52,7 +53,7 @@ def time_to_approval():
             "applicant__jurisdiction__code", "scope", "sector", "submitted_on", "approved_on"
         )
         .order_by()
-        .iterator(chunk_size=DB_CHUNK_SIZE)
+        .iterator(chunk_size=CHUNK_SIZE)
     )
     for jurisdiction, scope, sector, submitted_on, approved_on in rows:
         days = (approved_on - submitted_on).days
@@ -249,7 +250,7 @@ def status_as_of_export(params, base_url):
             "status",
             "slug",
         )
-        .iterator(chunk_size=DB_CHUNK_SIZE)
+        .iterator(chunk_size=CHUNK_SIZE)
     )
     return Export(
         f"status-as-of-{on.isoformat()}",
