@@ -97,19 +97,17 @@ class Export:
     header: list
     rows: Iterable
 
-    def filename(self, dated=True):
-        if not dated:
-            return f"{self.name}.csv"
+    def filename(self):
         return f"{self.name}-{timezone.localdate().isoformat()}.csv"
 
     def chunks(self):
         return csv_chunks(self.header, self.rows)
 
-    def response(self, dated=True):
+    def response(self):
         return StreamingHttpResponse(
             self.chunks(),
             content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{self.filename(dated)}"'},
+            headers={"Content-Disposition": f'attachment; filename="{self.filename()}"'},
         )
 
     def write_to(self, stream):
@@ -125,8 +123,8 @@ def url_maker(base_url, route):
     return lambda slug: f"{head}{slug}{tail}"
 
 
-def model_rows(queryset, base_url, today=None):
-    today = today or timezone.localdate()
+def model_rows(queryset, base_url):
+    today = timezone.localdate()
     model_url = url_maker(base_url, "tracker:model_detail")
     rows = queryset.values_list(
         "filing_number",

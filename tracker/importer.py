@@ -618,11 +618,11 @@ def import_list(
 REJECTED_HEADER = [*PUBLISHED_HEADER, "row", "problems"]
 
 
-def rejected_export(result, name="rejected"):
+def rejected_export(result):
     """The rows that were not imported, with the reasons, in a file that can be fixed and
     imported again."""
     return Export(
-        name,
+        "rejected",
         REJECTED_HEADER,
         (
             (*(row.cells[key] for key in FIELDS), row.number, " ".join(row.problems))

@@ -28,6 +28,10 @@ class ReportError(Exception):
     """The report's parameters are wrong; the message is meant for a person."""
 
 
+class UnknownReport(ReportError):
+    """No report has that name."""
+
+
 # Time to approval -----------------------------------------------------------------------
 
 TIME_HEADER = ["dimension", "value", "label", "count", "median_days", "p90_days"]
@@ -69,7 +73,7 @@ def time_to_approval():
     for dimension, groups in durations.items():
         table[dimension] = []
         for value in sorted(groups):
-            days = sorted(groups[value])
+            days = groups[value]
             label = labels[dimension].get(value, value) or _("unknown")
             table[dimension].append(
                 (value, str(label), len(days), statistics.median(days), percentile(days, 0.9))
@@ -94,15 +98,17 @@ AGE_BUCKETS = (
 AGEING_HEADER = ["stage", *(bucket[0] for bucket in AGE_BUCKETS), "date_unknown", "total"]
 
 
-def backlog_ageing(today=None):
+def backlog_ageing():
     """Pending submissions per stage, counted by how long they have waited."""
-    today = today or timezone.localdate()
+    today = timezone.localdate()
     counts = {}
     for key, _label, low, high in AGE_BUCKETS:
-        condition = Q(submitted_on__lte=today - datetime.timedelta(days=low))
-        if low == 0:
-            # A submission dated in the future has waited no time at all.
-            condition = Q(submitted_on__isnull=False)
+        # A submission dated in the future has waited no time at all.
+        condition = (
+            Q(submitted_on__lte=today - datetime.timedelta(days=low))
+            if low
+            else Q(submitted_on__isnull=False)
+        )
         if high is not None:
             condition &= Q(submitted_on__gte=today - datetime.timedelta(days=high))
         counts[key] = Count("pk", filter=condition)
@@ -119,7 +125,7 @@ def backlog_ageing(today=None):
         row = found.get(status.value, {})
         values = [row.get(key, 0) for key in keys]
         rows.append((status.value, str(status.label), *values, sum(values)))
-    totals = [sum(row[i] for row in rows) for i in range(2, len(keys) + 3)]
+    totals = [sum(column) for column in zip(*(row[2:] for row in rows), strict=True)]
     rows.append(("total", _("All pending"), *totals))
     return rows
 
@@ -269,7 +275,7 @@ REPORTS = {
 
 def report_export(name, params, base_url):
     if name not in REPORTS:
-        raise ReportError(
+        raise UnknownReport(
             _("There is no report “%(name)s”; the reports are %(names)s.")
             % {"name": name, "names": ", ".join(REPORTS)}
         )
@@ -315,8 +321,8 @@ def _bad_request(request, error):
 def report_csv(request, name):
     try:
         export = report_export(name, request.GET, request.build_absolute_uri("/"))
+    except UnknownReport as error:
+        raise Http404(str(error)) from error
     except ReportError as error:
-        if name not in REPORTS:
-            raise Http404(str(error)) from error
         return _bad_request(request, error)
     return export.response()

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from . import bench, importer, integrity, workflow
 from .models import AIModel, Batch, StatusChange
+from .reports import percentile
 from .workflow import StaleRecordError, TransitionError
 
 EXPORT_PATH = "/models/export.csv?status=national_review"
@@ -536,7 +537,7 @@ def report_lines(outcome):
         f"{plan.workers} workers, {plan.reviewers} reviewers",
         f"Requests served: {traffic.served:,} ({rate:,.1f} requests/s)",
         f"Latency: median {statistics.median(latencies) * 1000:,.0f} ms, "
-        f"p95 {bench.percentile(latencies, 0.95) * 1000:,.0f} ms, "
+        f"p95 {percentile(latencies, 0.95) * 1000:,.0f} ms, "
         f"max {latencies[-1] * 1000:,.0f} ms",
         f"Status codes: {statuses or 'none'}",
         f"Errors: {traffic.server_errors} server errors, {len(traffic.errors)} failed requests",
@@ -553,7 +554,7 @@ def report_lines(outcome):
     lines += ["", "Per page: requests, median and p95 ms"]
     lines += [
         f"  {len(seconds):6,}  {statistics.median(seconds) * 1000:7,.0f}  "
-        f"{bench.percentile(seconds, 0.95) * 1000:7,.0f}  {path}"
+        f"{percentile(seconds, 0.95) * 1000:7,.0f}  {path}"
         for path, seconds in sorted(traffic.latencies.items())
     ]
     lines += [f"  {problem}" for problem in findings.problems[:10]]
