@@ -41,7 +41,7 @@ class ApprovalsFeed(Feed):
     def items(self, request):
         # A value the filters cannot use is dropped, as on /models/; a feed reader has
         # nowhere to show the explanation, so it is not passed on.
-        approvals = AIModel.objects.public().defer("internal_notes").approved()
+        approvals = AIModel.objects.public().approved()
         models, _problems = filter_models(request.GET, queryset=approvals)
         # NULLS LAST as on the listings, so the same indexes serve (approvals have a date).
         return models.order_by(F("approved_on").desc(nulls_last=True), "-pk")[:FEED_SIZE]

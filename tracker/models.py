@@ -377,13 +377,14 @@ class Batch(models.Model):
 
 
 # Fields of a model that no listing row shows.
-LISTING_DEFERRED = ("description", "internal_notes", "search_text", "created_at", "updated_at")
+LISTING_DEFERRED = ("description", "search_text", "created_at", "updated_at")
 
 
 class AIModelQuerySet(models.QuerySet):
     def public(self):
-        """What a public page may show: every model, with what its rows display."""
-        return self.select_related("applicant__jurisdiction", "batch")
+        """What a public page may show: every model, with what its rows display, and
+        without the staff's internal notes."""
+        return self.select_related("applicant__jurisdiction", "batch").defer("internal_notes")
 
     def for_listing(self):
         """``public()`` without what no listing row shows: less to read and convert."""

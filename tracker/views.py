@@ -176,7 +176,9 @@ def _pagination(params, page):
     }
 
 
-def _render_list(request, template, context, page, page_problem, params):
+def _render_list(request, template, context, page, page_problem, params=None):
+    """Render a listing page; ``params`` (the query string by default) make its links."""
+    params = request.GET if params is None else params
     context |= {
         "page": page,
         "count_cap": COUNT_CAP,
@@ -275,7 +277,7 @@ def model_list(request):
 
 def model_detail(request, slug):
     ai_model = get_object_or_404(
-        AIModel.objects.public().select_related("upstream__applicant").defer("internal_notes"),
+        AIModel.objects.public().select_related("upstream__applicant"),
         slug=slug,
     )
     context = {
@@ -315,10 +317,8 @@ def applicant_list(request):
     if page is not None:
         page.object_list = list(page.object_list)
         _count_models(page.object_list)
-    params = request.GET.copy()
-    params.pop("page", None)
     context = {"query": query, "problems": problems}
-    return _render_list(request, "tracker/applicant_list.html", context, page, page_problem, params)
+    return _render_list(request, "tracker/applicant_list.html", context, page, page_problem)
 
 
 def applicant_detail(request, slug):
@@ -328,12 +328,9 @@ def applicant_detail(request, slug):
     models = AIModel.objects.for_listing().filter(applicant=applicant)
     page, page_problem = _paginate_models(request, models.order_by(*_published_order()))
     counts = models.status_counts("applicant")
-    params = request.GET.copy()
-    params.pop("page", None)
     context = {
         "applicant": applicant,
         "models": page.object_list if page else [],
-        "n_models": sum(counts.values()),
         "status_counts": [
             (label, counts[(applicant.pk, value)])
             for value, label in Status.choices
@@ -341,18 +338,14 @@ def applicant_detail(request, slug):
         ],
         "subsidiaries": applicant.subsidiaries.order_by(localised_name().asc(), "pk"),
     }
-    return _render_list(
-        request, "tracker/applicant_detail.html", context, page, page_problem, params
-    )
+    return _render_list(request, "tracker/applicant_detail.html", context, page, page_problem)
 
 
 def batch_list(request):
-    page, page_problem = _paginate(request, Batch.objects.order_by("-announced_on", "-pk"))
+    page, page_problem = _paginate(request, Batch.objects.all())
     if page is not None:
         page.object_list = stats.RegisterStats().with_entered_counts(list(page.object_list))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return _render_list(request, "tracker/batch_list.html", {}, page, page_problem, params)
+    return _render_list(request, "tracker/batch_list.html", {}, page, page_problem)
 
 
 def batch_detail(request, slug):
@@ -364,10 +357,8 @@ def batch_detail(request, slug):
         .order_by(F("seq_no").asc(nulls_last=True), "pk")
     )
     page, page_problem = _paginate(request, models, BATCH_PER_PAGE)
-    params = request.GET.copy()
-    params.pop("page", None)
     context = {"batch": batch, "models_url": f"{reverse('tracker:model_list')}?batch={batch.slug}"}
-    return _render_list(request, "tracker/batch_detail.html", context, page, page_problem, params)
+    return _render_list(request, "tracker/batch_detail.html", context, page, page_problem)
 
 
 LATEST_BATCHES = 5
@@ -391,11 +382,9 @@ def backlog(request):
     summary = register.summary
     # The backlog's size is among the cached numbers: the listing need not count it again.
     page, page_problem = _paginate_models(request, AIModel.objects.backlog(), count=summary.backlog)
-    params = request.GET.copy()
-    params.pop("page", None)
     context = {
         "summary": summary,
         "median_wait": register.median_wait(),
         "undated": summary.backlog - summary.backlog_dated,
     }
-    return _render_list(request, "tracker/backlog.html", context, page, page_problem, params)
+    return _render_list(request, "tracker/backlog.html", context, page, page_problem)
