@@ -429,10 +429,8 @@ class AIModelFilter(django_filters.FilterSet):
                 param=self.filters[name].label if name in self.filters else name,
                 error=" ".join(errors),
             )
-        queryset = super().filter_queryset(queryset)
-        if "sort" not in self.form.cleaned_data:
-            queryset = queryset.order_by(*ordering(DEFAULT_SORT))
-        return queryset
+        # SortFilter always orders: without a sort given, by the default one.
+        return super().filter_queryset(queryset)
 
     def qs_for_many_matches(self):
         """The same rows as ``qs`` in the same order, read so that a page of a search with
