@@ -7,13 +7,12 @@ stale read.
 """
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .bulk import insert_many
-from .models import AIModel, FilingType, Status, StatusChange
+from .models import AIModel, FilingType, Status, StatusChange, choice_label
 from .text import normalise_name
 
 S = Status
@@ -55,10 +54,6 @@ class StaleRecordError(TransitionError):
     """The record changed since it was read; reloading it and trying again may succeed."""
 
 
-def _label(status):
-    return str(Status(status).label) if status in Status.values else repr(status)
-
-
 def _refusal(ai_model, to):
     """Why ``ai_model`` may not move to ``to`` by the table and its filing type, or None."""
     if to not in Status.values:
@@ -70,8 +65,8 @@ def _refusal(ai_model, to):
         return _("A filing must pass national review before it is approved.")
     if to not in TRANSITIONS[Status(ai_model.status)]:
         return _("A submission cannot go from “%(from)s” to “%(to)s”.") % {
-            "from": _label(ai_model.status),
-            "to": _label(to),
+            "from": choice_label(Status, ai_model.status),
+            "to": choice_label(Status, to),
         }
     return None
 
@@ -149,7 +144,8 @@ def transition(ai_model, to, *, by, on=None, note="", batch=None, filing_number=
     if refusal:
         raise TransitionError(refusal)
     from_status = ai_model.status
-    changes = {"status": to, "version": F("version") + 1, "updated_at": timezone.now()}
+    # The update is conditional on the version read, so the new one is known.
+    changes = {"status": to, "version": ai_model.version + 1, "updated_at": timezone.now()}
     if to == S.APPROVED and from_status != S.SUSPENDED:
         # A reinstatement after suspension keeps the original approval date.
         changes["approved_on"] = on
@@ -183,7 +179,7 @@ def transition(ai_model, to, *, by, on=None, note="", batch=None, filing_number=
                     "%(model)s changed since it was read (it was “%(status)s”). "
                     "Reload it and try again."
                 )
-                % {"model": ai_model, "status": _label(from_status)}
+                % {"model": ai_model, "status": choice_label(Status, from_status)}
             )
         step = StatusChange.objects.create(
             model=ai_model,
@@ -193,16 +189,17 @@ def transition(ai_model, to, *, by, on=None, note="", batch=None, filing_number=
             recorded_by=by,
             note=note,
         )
-    ai_model.refresh_from_db(
-        fields=["status", "version", "updated_at", "approved_on", "batch", "filing_number"]
-    )
+    for name, value in changes.items():
+        setattr(ai_model, name, value)
     return step
 
 
 def entry_refusal(ai_model, status):
     """Why a new ``ai_model`` may not enter the register as ``status``, or None."""
     if status not in ENTRY_STATUSES:
-        return _("A record cannot enter the register as “%(status)s”.") % {"status": _label(status)}
+        return _("A record cannot enter the register as “%(status)s”.") % {
+            "status": choice_label(Status, status)
+        }
     if status == S.APPROVED and ai_model.approved_on is None:
         return _("An approved record needs its approval date.")
     registration = ai_model.filing_type == FilingType.REGISTRATION
