@@ -14,7 +14,7 @@ from tests.factories import (
     jurisdiction,
 )
 from tracker import workflow
-from tracker.models import AIModel, Batch, FilingType, Status, StatusChange
+from tracker.models import AIModel, Applicant, Batch, FilingType, Status, StatusChange
 
 pytestmark = pytest.mark.django_db
 
@@ -699,6 +699,33 @@ def test_upstream_autocomplete_offers_filings_only(client, editor):
         {"app_label": "tracker", "model_name": "aimodel", "field_name": "upstream", "term": "Base"},
     )
     assert [r["id"] for r in response.json()["results"]] == [str(filing.pk)]
+
+
+def test_a_registration_is_refused_as_upstream(client, editor):
+    other = AIModelFactory(filing_type=FilingType.REGISTRATION)
+    ai_model = AIModelFactory(filing_type=FilingType.REGISTRATION)
+    response = logged_in(client, editor).post(
+        url("aimodel_change", ai_model.pk), change_data(ai_model, upstream=other.pk)
+    )
+    assert "upstream" in response.context["adminform"].form.errors
+    assert AIModel.objects.get(pk=ai_model.pk).upstream_id is None
+
+
+def test_applicant_and_batch_autocompletes_page_in_a_stable_order(client, editor):
+    for name in ("Gamma Labs", "Alpha Labs", "Beta Labs"):
+        AIModelFactory(applicant=ApplicantFactory(name_en=name))
+    response = logged_in(client, editor).get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "tracker",
+            "model_name": "aimodel",
+            "field_name": "applicant",
+            "term": "Labs",
+        },
+    )
+    assert [r["text"] for r in response.json()["results"]] == [
+        str(a) for a in Applicant.objects.filter(name_en__endswith="Labs").order_by("name_en")
+    ]
 
 
 # History and deletion --------------------------------------------------------------------

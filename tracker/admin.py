@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from django.contrib import admin, messages
 from django.contrib.admin import ActionLocation, helpers
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
@@ -26,7 +27,7 @@ from .admin_forms import (
     ReviewStepForm,
 )
 from .exports import export_selected
-from .models import AIModel, Applicant, Batch, FilingType, Jurisdiction, Status, StatusChange
+from .models import AIModel, Applicant, Batch, Jurisdiction, Status, StatusChange
 
 admin.site.site_header = _("Generative AI approval tracker")
 admin.site.site_title = _("Generative AI approval tracker")
@@ -138,6 +139,14 @@ class JurisdictionAdmin(ReadOnly, admin.ModelAdmin):
     search_fields = ["code", "name_zh", "name_en", "filing_token"]
 
 
+def _model_count(field):
+    """Each row's models, counted in a subquery: a join with GROUP BY would drop the
+    list's ordering (autocompletes then page at random) and make every count, each
+    autocomplete keystroke's included, group the whole models table."""
+    models = AIModel.objects.filter(**{field: OuterRef("pk")}).order_by().values(field)
+    return Coalesce(Subquery(models.annotate(n=Count("pk")).values("n")), 0)
+
+
 @admin.register(Applicant)
 class ApplicantAdmin(admin.ModelAdmin):
     form = ApplicantForm
@@ -150,7 +159,7 @@ class ApplicantAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_models=Count("models"))
+        return super().get_queryset(request).annotate(n_models=_model_count("applicant"))
 
     @admin.display(description=_("models"), ordering="n_models")
     def model_count(self, applicant):
@@ -184,7 +193,7 @@ class BatchAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_entered=Count("models"))
+        return super().get_queryset(request).annotate(n_entered=_model_count("batch"))
 
     @admin.display(description=_("models entered"), ordering="n_entered")
     def entered_count(self, batch):
@@ -242,15 +251,6 @@ class AIModelAdmin(admin.ModelAdmin):
         # A model without a name is shown by its applicant's, here and in autocompletes.
         # (The list applies list_select_related only to a queryset without any.)
         return super().get_queryset(request).select_related(*self.list_select_related)
-
-    def get_search_results(self, request, queryset, search_term):
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        # Registrations name the filed model they call: offer only filings there.
-        if request.GET.get("model_name") == "aimodel" and request.GET.get("field_name") == (
-            "upstream"
-        ):
-            queryset = queryset.filter(filing_type=FilingType.FILING)
-        return queryset, may_have_duplicates
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None:

@@ -438,8 +438,13 @@ class AIModel(models.Model):
     name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True, blank=True)
+    # Not indexed alone: the indexes starting with the applicant serve its lookups.
     applicant = models.ForeignKey(
-        Applicant, on_delete=models.PROTECT, related_name="models", verbose_name=_("applicant")
+        Applicant,
+        on_delete=models.PROTECT,
+        related_name="models",
+        verbose_name=_("applicant"),
+        db_index=False,
     )
     filing_type = models.CharField(
         _("filing type"), max_length=16, choices=FilingType.choices, default=FilingType.FILING
@@ -454,6 +459,8 @@ class AIModel(models.Model):
         null=True,
         blank=True,
         related_name="registrations",
+        # Offered and accepted only among filings, the admin's autocomplete included.
+        limit_choices_to={"filing_type": FilingType.FILING},
         verbose_name=_("upstream model"),
         help_text=_("For a registration: the filed model it calls."),
     )
@@ -464,8 +471,10 @@ class AIModel(models.Model):
     filing_number = models.CharField(_("filing number"), max_length=80, blank=True)
     submitted_on = models.DateField(_("submitted on"), null=True, blank=True)
     approved_on = models.DateField(_("approved on"), null=True, blank=True)
+    # Not indexed alone: the indexes starting with the batch serve its lookups.
     batch = models.ForeignKey(
         Batch,
+        db_index=False,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -647,8 +656,13 @@ class AIModel(models.Model):
 class StatusChange(models.Model):
     """One step of a submission's history. Append-only: written by tracker.workflow."""
 
+    # Not indexed alone: statuschange_model_idx starts with the model.
     model = models.ForeignKey(
-        AIModel, on_delete=models.PROTECT, related_name="history", verbose_name=_("model")
+        AIModel,
+        on_delete=models.PROTECT,
+        related_name="history",
+        verbose_name=_("model"),
+        db_index=False,
     )
     from_status = models.CharField(_("from"), max_length=24, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=24, choices=Status.choices)
