@@ -57,9 +57,7 @@ class Plan:
     import_rows: int = 5_000
     transitions: int = 600
     reviewers: int = 2
-    models: int = 20_000
-    applicants: int = 2_000
-    seed: int = 1
+    spec: bench.Spec = bench.Spec(models=20_000, applicants=2_000)
 
 
 @dataclass
@@ -425,19 +423,19 @@ class Outcome:
 def run(plan, database, database_url, workdir, log=lambda message: None):
     """Prepare the data set, serve it, load it while writing, then check it."""
     bench.migrate()
-    log(f"Generating {plan.models:,} models")
-    bench.generate(bench.Spec(plan.models, plan.applicants, plan.seed), log)
+    log(f"Generating {plan.spec.models:,} models")
+    bench.generate(plan.spec, log)
     before = list(integrity.problems())
     if before:
         raise SoakError(f"The generated data set is inconsistent: {before[0]}")
     user = User.objects.create_user("soak-reviewer", is_staff=True)
     history_before = StatusChange.objects.count()
     paths = load_paths()
-    parts = write_parts(workdir, plan.import_rows, plan.seed)
+    parts = write_parts(workdir, plan.import_rows, plan.spec.seed)
     pool = ModelPool(
         AIModel.objects.backlog().values_list("pk", flat=True),
         max(4, plan.reviewers * 4),
-        random.Random(plan.seed),
+        random.Random(plan.spec.seed),
     )
 
     env = server_environment(database, database_url, Path(workdir) / "static")
@@ -458,7 +456,7 @@ def run(plan, database, database_url, workdir, log=lambda message: None):
         targets = [(fetch_until, (base, paths, deadline, n)) for n in range(plan.clients)]
         targets.append((import_until, (parts, user, started, deadline, name)))
         targets += [
-            (review_until, (pool, user, per_reviewer, deadline, plan.seed + n, name))
+            (review_until, (pool, user, per_reviewer, deadline, plan.spec.seed + n, name))
             for n in range(plan.reviewers)
         ]
         results = _threads(targets)

@@ -23,9 +23,7 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def add_arguments(self, parser):
-        parser.add_argument("--models", type=int, default=100_000, help="models to generate")
-        parser.add_argument("--applicants", type=int, default=5_000, help="applicants")
-        parser.add_argument("--seed", type=int, default=1, help="random seed of the data set")
+        bench.add_spec_arguments(parser, bench.Spec())
         parser.add_argument(
             "--repeat", type=int, default=20, help="requests per page after two warm-up ones"
         )
@@ -40,7 +38,6 @@ class Command(BaseCommand):
         parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
 
     def handle(self, *args, **options):
-        spec = self._spec(options)
         if options["repeat"] < 1 or options["import_rows"] < 1:
             raise CommandError("--repeat and --import-rows must be at least 1.")
         # Measured as production runs: no query log, no template debugging.
@@ -50,23 +47,14 @@ class Command(BaseCommand):
         if "testserver" not in settings.ALLOWED_HOSTS:
             settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         try:
-            database = bench.open_database(options["database_url"])
+            spec = bench.checked_spec(options)
+            with bench.own_database(options["database_url"]) as database:
+                results = self._run(spec, database, options)
         except bench.BenchError as error:
             raise CommandError(str(error)) from error
-        try:
-            results = self._run(spec, database, options)
-        finally:
-            bench.close_database(database)
         if options["json"]:
             with open(options["json"], "w", encoding="utf-8") as handle:
                 json.dump(results, handle, ensure_ascii=False, indent=2)
-
-    def _spec(self, options):
-        if options["models"] < 1 or options["applicants"] < 1:
-            raise CommandError("--models and --applicants must be at least 1.")
-        if options["applicants"] > options["models"]:
-            raise CommandError("--applicants cannot exceed --models.")
-        return bench.Spec(options["models"], options["applicants"], options["seed"])
 
     def _log(self, message):
         self.stderr.write(message)

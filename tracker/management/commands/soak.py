@@ -1,5 +1,4 @@
 import tempfile
-import warnings
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -30,9 +29,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--transitions", type=int, default=600, help="transitions to try")
         parser.add_argument("--reviewers", type=int, default=2, help="reviewer threads")
-        parser.add_argument("--models", type=int, default=20_000, help="models to generate")
-        parser.add_argument("--applicants", type=int, default=2_000, help="applicants")
-        parser.add_argument("--seed", type=int, default=1, help="random seed of the data set")
+        bench.add_spec_arguments(parser, soak.Plan().spec)
         parser.add_argument(
             "--database-url",
             help="an empty database to use instead of a temporary SQLite file; it keeps "
@@ -40,42 +37,31 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        plan = self._plan(options)
         # Measured as production runs: no query log in the writer threads.
         settings.DEBUG = False
-        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
-        if "testserver" not in settings.ALLOWED_HOSTS:
-            settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         try:
-            database = bench.open_database(options["database_url"])
-        except bench.BenchError as error:
+            plan = self._plan(options)
+            with bench.own_database(options["database_url"]) as database:
+                if database.reused:
+                    raise CommandError("The soak writes to its database: give an empty one.")
+                self.stdout.write(f"Soak database: {database.description}")
+                with tempfile.TemporaryDirectory(prefix="tracker-soak-") as workdir:
+                    outcome = soak.run(plan, database, options["database_url"], workdir, self._log)
+        except (bench.BenchError, soak.SoakError) as error:
             raise CommandError(str(error)) from error
-        try:
-            if database.reused:
-                raise CommandError("The soak writes to its database: give an empty one.")
-            self.stdout.write(f"Soak database: {database.description}")
-            with tempfile.TemporaryDirectory(prefix="tracker-soak-") as workdir:
-                outcome = soak.run(plan, database, options["database_url"], workdir, self._log)
-        except soak.SoakError as error:
-            raise CommandError(str(error)) from error
-        finally:
-            bench.close_database(database)
         for line in soak.report_lines(outcome):
             self.stdout.write(line)
         if not outcome.findings.passed:
             raise CommandError("The soak failed.")
 
     def _plan(self, options):
-        counts = ("clients", "workers", "import_rows", "transitions", "reviewers", "models")
-        for name in (*counts, "applicants"):
+        for name in ("clients", "workers", "import_rows", "transitions", "reviewers"):
             if options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
         if options["seconds"] <= 0 or options["seconds"] > 3600:
             raise CommandError("--seconds must be more than 0 and at most 3600.")
         if not 0 <= options["port"] <= 65535:
             raise CommandError("--port must be between 0 and 65535.")
-        if options["applicants"] > options["models"]:
-            raise CommandError("--applicants cannot exceed --models.")
         return soak.Plan(
             seconds=options["seconds"],
             clients=options["clients"],
@@ -84,9 +70,7 @@ class Command(BaseCommand):
             import_rows=options["import_rows"],
             transitions=options["transitions"],
             reviewers=options["reviewers"],
-            models=options["models"],
-            applicants=options["applicants"],
-            seed=options["seed"],
+            spec=bench.checked_spec(options),
         )
 
     def _log(self, message):
