@@ -2,8 +2,17 @@ import datetime
 
 import factory
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from tracker.models import AIModel, Applicant, Batch, Jurisdiction, Status, StatusChange
+
+# Internal notes written into test data, which no public page or file may show.
+SECRET = "INTERNAL-ONLY-NOTE"
+
+
+def days_ago(n):
+    """The date ``n`` days before today, in the project's time zone."""
+    return timezone.localdate() - datetime.timedelta(days=n)
 
 
 def jurisdiction(code="BJ"):

@@ -1,18 +1,9 @@
-import datetime
-
 import pytest
-from django.utils import timezone
 
-from tests.factories import AIModelFactory, ApprovedModelFactory
+from tests.factories import SECRET, AIModelFactory, ApprovedModelFactory, days_ago
 from tracker.models import Status
 
 pytestmark = pytest.mark.django_db
-
-SECRET = "INTERNAL-ONLY-NOTE"
-
-
-def days_ago(n):
-    return timezone.localdate() - datetime.timedelta(days=n)
 
 
 @pytest.fixture

@@ -3,13 +3,18 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.factories import AIModelFactory, ApplicantFactory, ApprovedModelFactory, jurisdiction
+from tests.factories import (
+    SECRET,
+    AIModelFactory,
+    ApplicantFactory,
+    ApprovedModelFactory,
+    jurisdiction,
+)
 from tracker.models import Status
 
 pytestmark = pytest.mark.django_db
 
 ATOM = {"atom": "http://www.w3.org/2005/Atom"}
-SECRET = "INTERNAL-ONLY-NOTE"
 
 
 def parse(response):

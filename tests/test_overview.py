@@ -1,19 +1,12 @@
 import datetime
 
 import pytest
-from django.utils import timezone
 
-from tests.factories import AIModelFactory, ApprovedModelFactory, BatchFactory
+from tests.factories import SECRET, AIModelFactory, ApprovedModelFactory, BatchFactory, days_ago
 from tracker import charts, stats
 from tracker.models import FilingType, Status
 
 pytestmark = pytest.mark.django_db
-
-SECRET = "INTERNAL-ONLY-NOTE"
-
-
-def days_ago(n):
-    return timezone.localdate() - datetime.timedelta(days=n)
 
 
 @pytest.fixture

@@ -1,10 +1,9 @@
-import datetime
 from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
 
-from tests.factories import AIModelFactory, ApprovedModelFactory, BatchFactory
+from tests.factories import AIModelFactory, ApprovedModelFactory, BatchFactory, days_ago
 from tracker import stats, workflow
 from tracker.importer import import_list
 from tracker.models import AIModel, FilingType, Status
@@ -12,10 +11,6 @@ from tracker.models import AIModel, FilingType, Status
 pytestmark = pytest.mark.django_db
 
 SAMPLE = Path(__file__).parent / "data" / "published_sample.csv"
-
-
-def days_ago(n):
-    return datetime.date.today() - datetime.timedelta(days=n)
 
 
 def counts():
