@@ -60,12 +60,7 @@ class ReviewStep:
 
     def refusal(self, ai_model):
         """Why this step cannot be applied to ``ai_model`` as it stands, or None."""
-        misfit = self.misfit(ai_model.status)
-        if misfit:
-            return misfit
-        if self.to not in workflow.allowed_transitions(ai_model):
-            return gettext("Not possible from “%(status)s”.") % {"status": ai_model.status_label}
-        return None
+        return self.misfit(ai_model.status) or workflow.transition_refusal(ai_model, self.to)
 
 
 REVIEW_STEPS = [

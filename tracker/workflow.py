@@ -54,7 +54,7 @@ class StaleRecordError(TransitionError):
     """The record changed since it was read; reloading it and trying again may succeed."""
 
 
-def _refusal(ai_model, to):
+def transition_refusal(ai_model, to):
     """Why ``ai_model`` may not move to ``to`` by the table and its filing type, or None."""
     if to not in Status.values:
         return _("“%(status)s” is not a known status.") % {"status": to}
@@ -73,7 +73,7 @@ def _refusal(ai_model, to):
 
 def allowed_transitions(ai_model):
     """The statuses ``ai_model`` may move to next, in workflow order."""
-    return [status for status in Status if _refusal(ai_model, status) is None]
+    return [status for status in Status if transition_refusal(ai_model, status) is None]
 
 
 def future_date_refusal(day):
@@ -115,20 +115,13 @@ def _check_date(ai_model, to, on):
         )
 
 
-def _check_filing_number(ai_model, filing_number):
-    if refusal := filing_number_refusal(filing_number, exclude=[ai_model.pk]):
-        raise TransitionError(refusal)
-
-
-def _check_upstream(ai_model):
+def upstream_refusal(ai_model):
+    """Why the registration ``ai_model`` cannot be approved yet for its upstream, or None."""
     if ai_model.upstream_id is None:
-        raise TransitionError(
-            _("A registration can only be approved once the filed model it calls is entered.")
-        )
+        return _("A registration can only be approved once the filed model it calls is entered.")
     if not AIModel.objects.filter(pk=ai_model.upstream_id, status=S.APPROVED).exists():
-        raise TransitionError(
-            _("A registration can only be approved once the model it calls is approved.")
-        )
+        return _("A registration can only be approved once the model it calls is approved.")
+    return None
 
 
 def transition(ai_model, to, *, by, on=None, note="", batch=None, filing_number=None):
@@ -140,7 +133,7 @@ def transition(ai_model, to, *, by, on=None, note="", batch=None, filing_number=
     record changed since ``ai_model`` was read.
     """
     on = on or timezone.localdate()
-    refusal = _refusal(ai_model, to)
+    refusal = transition_refusal(ai_model, to)
     if refusal:
         raise TransitionError(refusal)
     from_status = ai_model.status
@@ -157,10 +150,11 @@ def transition(ai_model, to, *, by, on=None, note="", batch=None, filing_number=
 
     with transaction.atomic():
         _check_date(ai_model, to, on)
-        if filing_number:
-            _check_filing_number(ai_model, filing_number)
-        if to == S.APPROVED and ai_model.filing_type == FilingType.REGISTRATION:
-            _check_upstream(ai_model)
+        if filing_number and (refusal := filing_number_refusal(filing_number, [ai_model.pk])):
+            raise TransitionError(refusal)
+        registration = ai_model.filing_type == FilingType.REGISTRATION
+        if to == S.APPROVED and registration and (refusal := upstream_refusal(ai_model)):
+            raise TransitionError(refusal)
         try:
             with transaction.atomic():
                 # Conditional on the status and version that were read: if another change
@@ -206,10 +200,7 @@ def entry_refusal(ai_model, status):
     if status == S.NATIONAL_REVIEW and registration:
         return str(REGISTRATION_STAYS_PROVINCIAL)
     if status == S.APPROVED and registration:
-        try:
-            _check_upstream(ai_model)
-        except TransitionError as refusal:
-            return str(refusal)
+        return upstream_refusal(ai_model)
     return None
 
 
