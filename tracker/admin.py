@@ -21,9 +21,8 @@ from .admin_forms import (
     AIModelAddForm,
     AIModelChangeForm,
     AIModelSubmissionForm,
-    ApplicantForm,
     ApprovalForm,
-    BatchForm,
+    NormalisedNamesForm,
     ReviewStepForm,
 )
 from .exports import export_selected
@@ -144,7 +143,7 @@ def _model_count(field):
 
 @admin.register(Applicant)
 class ApplicantAdmin(admin.ModelAdmin):
-    form = ApplicantForm
+    form = NormalisedNamesForm
     list_display = ["name_zh", "name_en", "jurisdiction", "kind", "model_count"]
     list_filter = ["kind", "jurisdiction"]
     list_select_related = ["jurisdiction"]
@@ -163,7 +162,6 @@ class ApplicantAdmin(admin.ModelAdmin):
 
 @admin.register(Batch)
 class BatchAdmin(admin.ModelAdmin):
-    form = BatchForm
     list_display = [
         "__str__",
         "announced_on",
@@ -201,9 +199,7 @@ class StatusChangeInline(ReadOnly, admin.TabularInline):
     model = StatusChange
     fields = ["happened_on", "from_status", "to_status", "note", "recorded_by", "recorded_at"]
     readonly_fields = fields
-    ordering = ["happened_on", "recorded_at", "pk"]
     extra = 0
-    can_delete = False
     verbose_name_plural = _("history")
 
     def get_queryset(self, request):

@@ -31,24 +31,6 @@ class NormalisedNamesForm(forms.ModelForm):
         return cleaned
 
 
-class OptionalSlugForm(NormalisedNamesForm):
-    """Leaves the slug to the model's save(), which makes one from the names."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "slug" in self.fields:
-            self.fields["slug"].required = False
-            self.fields["slug"].help_text = _("Leave empty to make one from the name.")
-
-
-class ApplicantForm(OptionalSlugForm):
-    pass
-
-
-class BatchForm(OptionalSlugForm):
-    normalised_fields = ()
-
-
 def _check_approval_date(form, status):
     """An approved record has an approval date; a pending or refused one has none."""
     approved_on = form.cleaned_data.get("approved_on")
@@ -63,7 +45,7 @@ def _check_approval_date(form, status):
         )
 
 
-class AIModelForm(OptionalSlugForm):
+class AIModelForm(NormalisedNamesForm):
     """Checks shared by entering and editing a model, with messages a person understands."""
 
     normalised_fields = ("name_zh", "name_en", "filing_number")
@@ -74,8 +56,11 @@ class AIModelForm(OptionalSlugForm):
             if refusal := workflow.future_date_refusal(cleaned.get(name)):
                 self.add_error(name, refusal)
         number = cleaned.get("filing_number")
-        if number and (
-            refusal := workflow.filing_number_refusal(number, exclude=[self.instance.pk])
+        # An unchanged number is the model's own: the database's constraint still guards it.
+        if (
+            number
+            and "filing_number" in self.changed_data
+            and (refusal := workflow.filing_number_refusal(number, exclude=[self.instance.pk]))
         ):
             self.add_error("filing_number", refusal)
         return cleaned

@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from .text import normalise_name, slug_base, unique_slug
 
+# Every slug may be left empty: save() makes one from the names.
+SLUG_HELP = _("Leave empty to make one from the name.")
+
 
 def in_language(zh, en):
     """The name in the active language, falling back to the other one."""
@@ -220,7 +223,7 @@ class ApplicantQuerySet(models.QuerySet):
 class Applicant(models.Model):
     name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
-    slug = models.SlugField(_("slug"), max_length=80, unique=True, blank=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True, blank=True, help_text=SLUG_HELP)
     jurisdiction = models.ForeignKey(
         Jurisdiction,
         on_delete=models.PROTECT,
@@ -312,7 +315,7 @@ class Applicant(models.Model):
 
 
 class Batch(models.Model):
-    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True, blank=True, help_text=SLUG_HELP)
     title_en = models.CharField(_("English title"), max_length=200, blank=True)
     title_zh = models.CharField(_("Chinese title"), max_length=200, blank=True)
     announced_on = models.DateField(_("announced on"))
@@ -437,7 +440,7 @@ class AIModelQuerySet(models.QuerySet):
 class AIModel(models.Model):
     name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
-    slug = models.SlugField(_("slug"), max_length=100, unique=True, blank=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, blank=True, help_text=SLUG_HELP)
     # Not indexed alone: the indexes starting with the applicant serve its lookups.
     applicant = models.ForeignKey(
         Applicant,
