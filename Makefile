@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install check-python migrate demo lint format bench soak backup clean
+.PHONY: run test install check-python migrate register lint format bench soak backup clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' || { \
@@ -24,10 +24,10 @@ install: check-python $(VENV)/.installed
 migrate: install
 	$(PY) manage.py migrate --noinput
 
-demo: migrate
-	$(PY) manage.py load_demo
+register: migrate
+	$(PY) manage.py load_register
 
-run: demo
+run: register
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

@@ -1,9 +1,13 @@
 """Importing a published CAC list: read, check every row, then write all of it or nothing.
 
-The national CAC publishes each batch as a six-column list (序号, 属地, 模型名称, 备案单位,
-备案号, 备案时间). Each row becomes an approved model in the chosen batch, with the step
-that entered it in its history. The same file imported twice changes nothing: a row whose
-model is already in the register is left alone.
+The national CAC publishes each batch as six-column tables (序号, 属地, 模型名称, 备案单位,
+备案号, 备案时间), with the later headers 大模型名称 and 备案编号, the registration tables'
+应用/功能名称, 登记单位, 上线编号, 登记时间, and the on-device table's extra 适用场景. Each
+row becomes an approved model in the chosen batch, with the step that entered it in its
+history. Cells are read as extracted: the white space a line break leaves between Chinese
+characters or beside a hyphen of a number is removed, and rows are matched against the
+register ignoring white space, case and bracket widths, so the same list imported twice,
+or extracted twice, changes nothing.
 
 Used by the ``import_filings`` command and the admin import page alike.
 """
@@ -21,6 +25,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import workflow
 from .bulk import CHUNK_SIZE, insert_many
@@ -28,32 +33,61 @@ from .exports import FORMULA_STARTS, PUBLISHED_HEADER, Export
 from .models import (
     APPROVED_STATUSES,
     PENDING_STATUSES,
+    SEQUENCE_CONDITIONS,
     AIModel,
     Applicant,
     FilingType,
     Jurisdiction,
     JurisdictionResolver,
+    Sequence,
     Status,
-    search_text,
+    choice_label,
+    sequence_of,
 )
-from .text import normalise_name, numbered_slugs, slug_base
+from .numbers import number_problems, number_type, region_tokens
+from .text import clean_name, clean_number, has_chinese, match_key, numbered_slugs, slug_base
 
 FIELDS = ("seq_no", "jurisdiction", "model_name", "applicant", "filing_number", "filing_date")
-HEADERS = {
-    **dict(zip(PUBLISHED_HEADER, FIELDS, strict=True)),
-    **{name: name for name in FIELDS},
+OPTIONAL_FIELDS = ("on_device_scenario",)
+# Every header a published table has used for each column, and the English names.
+HEADER_NAMES = {
+    "seq_no": ("序号",),
+    "jurisdiction": ("属地",),
+    "model_name": ("模型名称", "大模型名称", "应用/功能名称", "应用名称", "功能名称"),
+    "applicant": ("备案单位", "登记单位"),
+    "filing_number": ("备案号", "备案编号", "上线编号", "登记编号"),
+    "filing_date": ("备案时间", "登记时间"),
+    "on_device_scenario": ("适用场景",),
 }
+HEADERS = {
+    **{name: key for key, names in HEADER_NAMES.items() for name in names},
+    **{name: name for name in (*FIELDS, *OPTIONAL_FIELDS)},
+}
+# Headers only registration tables use: without a number that says otherwise, their rows
+# are registrations.
+REGISTRATION_HEADERS = {
+    "应用/功能名称",
+    "应用名称",
+    "功能名称",
+    "登记单位",
+    "上线编号",
+    "登记编号",
+    "登记时间",
+}
+# Notes the lists put in a date cell, and what they mean.
+DATE_NOTES = {"补登": gettext_lazy("entered late")}
 # Published lists often open with a title line or two before the header row.
 HEADER_SEARCH_ROWS = 10
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NAME_LENGTH = AIModel._meta.get_field("name_zh").max_length
 MAX_NUMBER_LENGTH = AIModel._meta.get_field("filing_number").max_length
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _DATE = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
 )
+# A date cell's note in brackets: 2025/1/7 （补登）. NFKC made the brackets ASCII.
+_DATE_NOTE = re.compile(r"(?P<date>.*?)\s*\((?P<note>[^()]*)\)")
 _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 ORGANISATION_ENDINGS = (
     "公司",
@@ -95,8 +129,16 @@ class Row:
     applicant_name: str = ""
     filing_number: str = ""
     filing_date: datetime.date | None = None
+    date_note: str = ""
+    filing_type: str = FilingType.FILING
+    on_device_scenario: str = ""
+    swapped: bool = False
     jurisdiction: Jurisdiction | None = None
     problems: list = field(default_factory=list)
+    # What was read otherwise than the cells say, for the history of the model.
+    notices: list = field(default_factory=list)
+    # What looks wrong in the row's number but is kept as published.
+    flags: list = field(default_factory=list)
     action: str = ""
     existing_model: str = ""
     new_applicant: bool = False
@@ -104,6 +146,15 @@ class Row:
     @property
     def ok(self):
         return not self.problems
+
+    @property
+    def sequence(self):
+        return sequence_of(self.filing_type, self.on_device_scenario)
+
+    def history_note(self, batch):
+        """The note of the step that enters the row: where it was published, and what
+        the import read otherwise than the cells say."""
+        return " ".join([_("Published in %(batch)s.") % {"batch": batch}, *self.notices])
 
 
 @dataclass
@@ -135,6 +186,16 @@ class ImportResult:
             _("Row %(row)s: %(problem)s") % {"row": row.number, "problem": problem}
             for row in self.bad_rows
             for problem in row.problems
+        ]
+
+    def notice_lines(self, rows=None):
+        """What the import read otherwise than the cells say, or keeps although it looks
+        wrong, for the rows it writes (or those of ``rows``)."""
+        return [
+            _("Row %(row)s: %(notice)s") % {"row": row.number, "notice": notice}
+            for row in (self.rows if rows is None else rows)
+            if row.ok
+            for notice in (*row.notices, *row.flags)
         ]
 
 
@@ -227,32 +288,42 @@ def _xlsx_rows(data):
 
 
 def _text(value):
-    """A cell as normalised text, with this project's own formula guard undone."""
+    """A cell as cleaned text (see ``clean_name``), with this project's own formula guard
+    undone."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime.datetime):
         value = value.date()
-    text = normalise_name(value.isoformat() if isinstance(value, datetime.date) else value)
+    text = clean_name(value.isoformat() if isinstance(value, datetime.date) else value)
     if text.startswith("'") and text[1:2].startswith(FORMULA_STARTS):
         text = text[1:]
     return text
 
 
 def _header_key(value):
-    key = _text(value).lower().replace(" ", "_")
-    return HEADERS.get(key)
+    text = _text(value)
+    return HEADERS.get(text.lower().replace(" ", "_")) or HEADERS.get(text.replace(" ", ""))
 
 
-def parse(data):
-    """Rows of the list in ``data``, each with the problems that need no database to find."""
+def parse(data, filing_type=None, unswap=False):
+    """Rows of the list in ``data``, each with the problems that need no database to find.
+
+    Each row's type is ``filing_type`` when given, otherwise what its number says, and for
+    a number that says neither, what the table's header says. With ``unswap``, a row whose
+    model and applicant cells look swapped is read the other way round, with a notice;
+    otherwise it is refused.
+    """
     rows_iter = table_rows(data)
     columns = None
     for number, cells in rows_iter:
         keys = [_header_key(value) for value in cells]
         if sum(1 for key in keys if key) >= 3:
             columns = keys
+            registration_table = any(
+                _text(value).replace(" ", "") in REGISTRATION_HEADERS for value in cells
+            )
             break
         if number >= HEADER_SEARCH_ROWS:
             break
@@ -275,21 +346,25 @@ def parse(data):
         values = {key: value for key, value in zip(columns, cells, strict=False) if key}
         if all(value is None or not str(value).strip() for value in cells):
             continue
-        rows.append(_parse_row(number, values))
+        table_type = FilingType.REGISTRATION if registration_table else FilingType.FILING
+        rows.append(_parse_row(number, values, filing_type, table_type, unswap))
     if not rows:
         raise ImportFileError(_("The file has a header row but no rows below it."))
     return rows
 
 
-def _parse_row(number, values):
-    cells = {key: _text(values.get(key)) for key in FIELDS}
+def _parse_row(number, values, filing_type, table_type, unswap):
+    cells = {key: _text(values.get(key)) for key in (*FIELDS, *OPTIONAL_FIELDS)}
+    cells["filing_number"] = clean_number(cells["filing_number"])
     row = Row(number=number, cells=cells)
     digits = re.sub(r"\D", "", cells["seq_no"])
     row.seq_no = int(digits) if digits and len(digits) < 10 else None
     row.model_name = cells["model_name"]
     row.applicant_name = cells["applicant"]
     row.filing_number = cells["filing_number"]
+    row.on_device_scenario = cells["on_device_scenario"]
     problems = row.problems
+    _set_type(row, filing_type, table_type)
     if not row.model_name:
         problems.append(_("the model name is empty."))
     elif len(row.model_name) > MAX_NAME_LENGTH:
@@ -307,15 +382,43 @@ def _parse_row(number, values):
             _("the filing number is longer than %(n)s characters.") % {"n": MAX_NUMBER_LENGTH}
         )
     if looks_like_organisation(row.model_name) and not looks_like_organisation(row.applicant_name):
-        problems.append(
-            _(
-                "the model and applicant columns look swapped: the model name “%(model)s” "
-                "looks like an organisation."
+        if unswap:
+            row.swapped = True
+            row.model_name, row.applicant_name = row.applicant_name, row.model_name
+            row.notices.append(
+                _(
+                    "The list has the model and the applicant in each other's columns; "
+                    "read as model “%(model)s” of “%(applicant)s”."
+                )
+                % {"model": row.model_name, "applicant": row.applicant_name}
             )
-            % {"model": row.model_name}
-        )
+        else:
+            problems.append(
+                _(
+                    "the model and applicant columns look swapped: the model name “%(model)s” "
+                    "looks like an organisation."
+                )
+                % {"model": row.model_name}
+            )
     _parse_date(row, values.get("filing_date"))
     return row
+
+
+def _set_type(row, filing_type, table_type):
+    """The row's type: as asked, else as its number says, else as its table's header says."""
+    said = number_type(row.filing_number)
+    if filing_type and said and said != filing_type:
+        row.problems.append(
+            _("the number %(number)s is a %(said)s number, but the list was imported as %(type)s.")
+            % {
+                "number": row.filing_number,
+                "said": choice_label(FilingType, said).lower(),
+                "type": choice_label(FilingType, filing_type).lower(),
+            }
+        )
+    row.filing_type = filing_type or said or table_type
+    if row.on_device_scenario and row.filing_type == FilingType.REGISTRATION:
+        row.problems.append(_("a registration has no on-device scenario (适用场景)."))
 
 
 def _parse_date(row, value):
@@ -325,6 +428,17 @@ def _parse_date(row, value):
         row.filing_date = value
     else:
         text = row.cells["filing_date"]
+        if note := _DATE_NOTE.fullmatch(text):
+            text, row.date_note = note["date"], note["note"].strip()
+            meaning = DATE_NOTES.get(row.date_note)
+            row.notices.append(
+                _("The list dates it “%(date)s” with the note “%(note)s”%(meaning)s.")
+                % {
+                    "date": text,
+                    "note": row.date_note,
+                    "meaning": f" ({meaning})" if meaning else "",
+                }
+            )
         if not text:
             row.problems.append(_("the filing date is empty."))
             return
@@ -351,37 +465,27 @@ def looks_like_organisation(name):
 @dataclass
 class _Known:
     pk: int
-    filing_number: str
+    number_key: str
     applicant_id: int
-    names: tuple
     status: str
     label: str
 
 
-def _named(names):
-    """Rows whose Chinese or English name is among ``names``.
-
-    The names are unique where they are not empty, and the database reads those partial
-    indexes only when the query states that condition too.
-    """
-    return (Q(name_zh__in=names) & ~Q(name_zh="")) | (Q(name_en__in=names) & ~Q(name_en=""))
-
-
 class _Register:
     """What the import needs to know of the register: the applicants the list names and
-    the models it could match, by filing number or by name, read in chunks."""
+    the models it could match, by filing number, by name or by 序号, read in chunks."""
 
     def __init__(self, rows):
-        names = {row.applicant_name for row in rows if row.applicant_name}
+        keys = {match_key(row.applicant_name) for row in rows if row.applicant_name}
         self.applicants = {}
         self.applicant_names = {}
-        # Applicants are matched on names in any case: "ACME LTD" is "Acme Ltd".
-        for chunk in itertools.batched(names, CHUNK_SIZE):
+        # Applicants are matched on either name, whatever their spaces and case.
+        for chunk in itertools.batched(keys, CHUNK_SIZE):
             found = (
                 Applicant.objects.annotate(name_en_folded=Lower("name_en"))
                 .filter(
-                    (Q(name_zh__in=chunk) & ~Q(name_zh=""))
-                    | Q(name_en_folded__in=[name.casefold() for name in chunk])
+                    (Q(name_key__in=chunk) & ~Q(name_key=""))
+                    | (Q(name_en_folded__in=chunk) & ~Q(name_en=""))
                 )
                 .order_by()
             )
@@ -389,38 +493,59 @@ class _Register:
                 self.applicant_names[pk] = (name_zh, name_en)
                 for name in (name_zh, name_en):
                     if name:
-                        self.applicants[name.casefold()] = (pk, slug)
+                        self.applicants[match_key(name)] = (pk, slug)
         self.by_number = {}
         self.by_name = {}
-        numbers = {row.filing_number for row in rows if row.filing_number}
-        model_names = {row.model_name for row in rows if row.model_name}
+        self.by_seq = {}
+        numbers = {match_key(row.filing_number) for row in rows if row.filing_number}
+        names = {match_key(row.model_name) for row in rows if row.model_name}
+        seq_nos = {}
+        for row in rows:
+            if row.seq_no is not None:
+                seq_nos.setdefault(row.sequence, set()).add(row.seq_no)
         wanted = [
-            Q(filing_number__in=chunk) & ~Q(filing_number="")
+            Q(number_key__in=chunk) & ~Q(number_key="")
             for chunk in itertools.batched(numbers, CHUNK_SIZE)
         ] + [
-            Q(applicant_id__in=ids) & _named(chunk)
+            Q(applicant_id__in=ids) & Q(name_key__in=chunk) & ~Q(name_key="")
             for ids in itertools.batched(self.applicant_names, CHUNK_SIZE)
-            for chunk in itertools.batched(model_names, CHUNK_SIZE)
+            for chunk in itertools.batched(names, CHUNK_SIZE)
         ]
-        columns = ("pk", "filing_number", "applicant_id", "name_zh", "name_en", "status")
+        columns = (
+            "pk",
+            "number_key",
+            "applicant_id",
+            "filing_type",
+            "name_key",
+            "name_zh",
+            "name_en",
+            "status",
+        )
         for condition in wanted:
             # No ordering: the listing's default order would make the database scan the
-            # table in that order instead of looking the names up.
+            # table in that order instead of looking the keys up.
             found = AIModel.objects.filter(condition).order_by().values_list(*columns)
-            for pk, number, applicant_id, name_zh, name_en, status in found:
-                known = _Known(
-                    pk, number, applicant_id, (name_zh, name_en), status, name_zh or name_en
+            for pk, number_key, applicant_id, kind, name_key, name_zh, name_en, status in found:
+                known = _Known(pk, number_key, applicant_id, status, name_zh or name_en)
+                if number_key:
+                    self.by_number[number_key] = known
+                if name_key:
+                    self.by_name[(applicant_id, kind, name_key)] = known
+        for sequence, wanted_seq in seq_nos.items():
+            for chunk in itertools.batched(wanted_seq, CHUNK_SIZE):
+                found = (
+                    AIModel.objects.filter(SEQUENCE_CONDITIONS[sequence], seq_no__in=chunk)
+                    .order_by()
+                    .values_list("pk", "seq_no", "name_zh", "name_en")
                 )
-                if number:
-                    self.by_number[number] = known
-                for name in (name_zh, name_en):
-                    if name:
-                        self.by_name[(applicant_id, name)] = known
+                for pk, seq_no, name_zh, name_en in found:
+                    self.by_seq[(sequence, seq_no)] = (pk, name_zh or name_en)
 
 
-def _check(rows, register, resolver):
+def _check(rows, register, resolver, tokens):
     seen_numbers = {}
     seen_models = {}
+    seen_seq = {}
     for row in rows:
         row.jurisdiction = resolver.resolve(row.cells["jurisdiction"], row.filing_number)
         if row.cells["jurisdiction"] and row.jurisdiction is None:
@@ -428,13 +553,26 @@ def _check(rows, register, resolver):
                 _("the jurisdiction “%(name)s” is unknown.") % {"name": row.cells["jurisdiction"]}
             )
         if row.filing_number:
-            if row.filing_number in seen_numbers:
+            number = match_key(row.filing_number)
+            if number in seen_numbers:
                 row.problems.append(
                     _("the filing number %(number)s is also in row %(row)s.")
-                    % {"number": row.filing_number, "row": seen_numbers[row.filing_number]}
+                    % {"number": row.filing_number, "row": seen_numbers[number]}
                 )
-            seen_numbers.setdefault(row.filing_number, row.number)
-        key = (row.applicant_name.casefold(), row.model_name)
+            seen_numbers.setdefault(number, row.number)
+        if row.seq_no is not None:
+            key = (row.sequence, row.seq_no)
+            if key in seen_seq:
+                row.problems.append(
+                    _("序号 %(seq)s of the %(sequence)s is also in row %(row)s.")
+                    % {
+                        "seq": row.seq_no,
+                        "sequence": choice_label(Sequence, row.sequence).lower(),
+                        "row": seen_seq[key],
+                    }
+                )
+            seen_seq.setdefault(key, row.number)
+        key = (match_key(row.applicant_name), row.filing_type, match_key(row.model_name))
         if row.model_name and key in seen_models:
             row.problems.append(
                 _("the same model of the same applicant is also in row %(row)s.")
@@ -443,14 +581,18 @@ def _check(rows, register, resolver):
         seen_models.setdefault(key, row.number)
         if row.ok:
             _match(row, register)
+        if row.ok and row.action == "create":
+            row.flags = number_problems(row.filing_number, row.filing_type, tokens)
 
 
 def _match(row, register):
-    applicant = register.applicants.get(row.applicant_name.casefold())
+    applicant = register.applicants.get(match_key(row.applicant_name))
     row.new_applicant = applicant is None
     applicant_id = applicant[0] if applicant else None
-    by_number = register.by_number.get(row.filing_number) if row.filing_number else None
-    by_name = register.by_name.get((applicant_id, row.model_name)) if applicant else None
+    number = match_key(row.filing_number)
+    by_number = register.by_number.get(number) if number else None
+    name = (applicant_id, row.filing_type, match_key(row.model_name))
+    by_name = register.by_name.get(name) if applicant else None
     if by_number and by_number is not by_name:
         row.problems.append(
             _("the filing number %(number)s already belongs to another model, “%(model)s”.")
@@ -458,13 +600,24 @@ def _match(row, register):
         )
         return
     known = by_number or by_name
+    seq_holder = register.by_seq.get((row.sequence, row.seq_no))
+    if seq_holder and (known is None or seq_holder[0] != known.pk):
+        row.problems.append(
+            _("序号 %(seq)s of the %(sequence)s already belongs to another model, “%(model)s”.")
+            % {
+                "seq": row.seq_no,
+                "sequence": choice_label(Sequence, row.sequence).lower(),
+                "model": seq_holder[1],
+            }
+        )
+        return
     if known is None:
         row.action = "create"
         return
-    if row.filing_number and known.filing_number and known.filing_number != row.filing_number:
+    if number and known.number_key and known.number_key != number:
         row.problems.append(
-            _("“%(model)s” is already in the register with the filing number %(number)s.")
-            % {"model": known.label, "number": known.filing_number}
+            _("“%(model)s” is already in the register with another filing number.")
+            % {"model": known.label}
         )
     elif known.status in PENDING_STATUSES:
         row.problems.append(
@@ -520,91 +673,93 @@ class _Slugs:
 
 def _split_name(name):
     """The published name goes in the Chinese field unless it has no Chinese in it."""
-    return (name, "") if _CJK.search(name) else ("", name)
+    return (name, "") if has_chinese(name) else ("", name)
 
 
-def _enter_approved(rows, register, *, batch, filing_type, by, note):
+def _enter_approved(rows, register, *, batch, by):
     """Create the rows' new applicants, then their approved models through the workflow."""
     new_applicants = {}
     for row in rows:
-        key = row.applicant_name.casefold()
+        key = match_key(row.applicant_name)
         if row.new_applicant and key not in new_applicants:
             name_zh, name_en = _split_name(row.applicant_name)
-            new_applicants[key] = (name_zh, name_en, row.jurisdiction)
-    applicant_bases = {name: slug_base(en, zh) for name, (zh, en, _j) in new_applicants.items()}
-    applicant_slugs = _Slugs(Applicant, applicant_bases.values(), 80)
-    objs = {
-        name: Applicant(
-            name_zh=zh,
-            name_en=en,
-            jurisdiction=jurisdiction,
-            slug=applicant_slugs.make(applicant_bases[name], "applicant"),
-        )
-        for name, (zh, en, jurisdiction) in new_applicants.items()
-    }
-    new_ids = insert_many(Applicant, objs.values())
-    applicants = dict(register.applicants)
-    applicants.update({name: (new_ids[a.slug], a.slug) for name, a in objs.items()})
-    applicant_names = dict(register.applicant_names)
-    applicant_names.update({new_ids[a.slug]: (a.name_zh, a.name_en) for a in objs.values()})
-
-    names = [_split_name(row.model_name) for row in rows]
-    model_bases = [slug_base(en, zh) for zh, en in names]
-    model_slugs = _Slugs(AIModel, model_bases, 100)
-    models = []
-    for row, (name_zh, name_en), base in zip(rows, names, model_bases, strict=True):
-        applicant_id, applicant_slug = applicants[row.applicant_name.casefold()]
-        models.append(
-            AIModel(
-                name_zh=name_zh,
-                name_en=name_en,
-                applicant_id=applicant_id,
-                filing_type=filing_type,
-                filing_number=row.filing_number,
-                approved_on=row.filing_date,
-                batch=batch,
-                seq_no=row.seq_no,
-                slug=model_slugs.make(base, f"{applicant_slug}-model"),
-                search_text=search_text(name_zh, name_en, *applicant_names[applicant_id]),
+            new_applicants[key] = Applicant(
+                name_zh=name_zh, name_en=name_en, jurisdiction=row.jurisdiction
             )
+    for applicant in new_applicants.values():
+        applicant.set_derived_fields()
+    applicant_slugs = _Slugs(
+        Applicant, [slug_base(a.name_en, a.name_zh) for a in new_applicants.values()], 80
+    )
+    for applicant in new_applicants.values():
+        applicant.slug = applicant_slugs.make(
+            slug_base(applicant.name_en, applicant.name_zh), "applicant"
         )
-    workflow.enter_published(models, by=by, note=note)
-    return len(models), len(objs)
+    new_ids = insert_many(Applicant, new_applicants.values())
+    applicants = dict(register.applicants)
+    applicants.update({key: (new_ids[a.slug], a.slug) for key, a in new_applicants.items()})
+    applicant_names = dict(register.applicant_names)
+    applicant_names.update(
+        {new_ids[a.slug]: (a.name_zh, a.name_en) for a in new_applicants.values()}
+    )
+
+    models = []
+    for row in rows:
+        applicant_id, applicant_slug = applicants[match_key(row.applicant_name)]
+        name_zh, name_en = _split_name(row.model_name)
+        ai_model = AIModel(
+            name_zh=name_zh,
+            name_en=name_en,
+            applicant_id=applicant_id,
+            filing_type=row.filing_type,
+            filing_number=row.filing_number,
+            approved_on=row.filing_date,
+            batch=batch,
+            seq_no=row.seq_no,
+            on_device_scenario=row.on_device_scenario,
+        )
+        zh, en = applicant_names[applicant_id]
+        ai_model.set_derived_fields(Applicant(name_zh=zh, name_en=en))
+        models.append((ai_model, applicant_slug, row.history_note(batch)))
+    model_slugs = _Slugs(AIModel, [slug_base(m.name_en, m.name_zh) for m, _s, _n in models], 100)
+    for ai_model, applicant_slug, _note in models:
+        ai_model.slug = model_slugs.make(
+            slug_base(ai_model.name_en, ai_model.name_zh), f"{applicant_slug}-model"
+        )
+    workflow.enter_published([(ai_model, note) for ai_model, _slug, note in models], by=by)
+    return len(models), len(new_applicants)
 
 
 def import_list(
     data,
     *,
     batch,
-    filing_type=FilingType.FILING,
+    filing_type=None,
     by=None,
     dry_run=False,
     skip_invalid=False,
+    unswap=False,
 ):
     """Check the list in ``data`` (bytes) and, unless told not to, write it into ``batch``.
 
-    Nothing is written when ``dry_run`` is set, or when any row has a problem and
-    ``skip_invalid`` is not set. Raises ``ImportFileError`` when the file cannot be read
-    as a list at all.
+    Each row is a filing or a registration as its number says, unless ``filing_type`` is
+    given. Nothing is written when ``dry_run`` is set, or when any row has a problem and
+    ``skip_invalid`` is not set. With ``unswap``, rows whose model and applicant cells are
+    swapped are read the other way round (and say so) instead of refused. Raises
+    ``ImportFileError`` when the file cannot be read as a list at all.
     """
-    if filing_type not in FilingType.values:
+    if filing_type and filing_type not in FilingType.values:
         raise ImportFileError(_("“%(type)s” is not a filing type.") % {"type": filing_type})
-    rows = parse(data)
+    rows = parse(data, filing_type=filing_type, unswap=unswap)
     result = ImportResult(rows=rows, dry_run=dry_run)
     with transaction.atomic():
         register = _Register(rows)
-        _check(rows, register, JurisdictionResolver())
+        _check(rows, register, JurisdictionResolver(), region_tokens())
         if dry_run or (result.bad_rows and not skip_invalid):
             return result
-        note = _("Published in %(batch)s.") % {"batch": batch}
         try:
             result.created_models, result.created_applicants = _enter_approved(
-                result.to_create,
-                register,
-                batch=batch,
-                filing_type=filing_type,
-                by=by,
-                note=note,
+                result.to_create, register, batch=batch, by=by
             )
         except IntegrityError as exc:
             raise ImportFileError(
@@ -615,7 +770,7 @@ def import_list(
     return result
 
 
-REJECTED_HEADER = [*PUBLISHED_HEADER, "row", "problems"]
+REJECTED_HEADER = [*PUBLISHED_HEADER, *HEADER_NAMES["on_device_scenario"], "row", "problems"]
 
 
 def rejected_export(result):
@@ -625,7 +780,11 @@ def rejected_export(result):
         "rejected",
         REJECTED_HEADER,
         (
-            (*(row.cells[key] for key in FIELDS), row.number, " ".join(row.problems))
+            (
+                *(row.cells[key] for key in (*FIELDS, *OPTIONAL_FIELDS)),
+                row.number,
+                " ".join(row.problems),
+            )
             for row in result.bad_rows
         ),
     )

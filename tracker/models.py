@@ -1,13 +1,15 @@
+import itertools
+
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import Q, Value
-from django.db.models.functions import Coalesce, Concat
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .text import normalise_name, slug_base, unique_slug
+from .text import clean_name, clean_number, match_key, pinyin_key, slug_base, unique_slug
 
 # Every slug may be left empty: save() makes one from the names.
 SLUG_HELP = _("Leave empty to make one from the name.")
@@ -53,19 +55,20 @@ def days_in_review(status, submitted_on, approved_on, today=None):
 SEARCH_SEPARATOR = "\x1f"
 
 
-def search_text(model_zh, model_en, applicant_zh, applicant_en):
-    """What a search on /models/ looks into, besides the filing number."""
-    return SEARCH_SEPARATOR.join((model_zh, model_en, applicant_zh, applicant_en))
-
-
-def search_text_expression(applicant_zh, applicant_en):
-    """``search_text`` in SQL, for every model of one applicant at once."""
-    return Concat(
-        "name_zh",
-        Value(SEARCH_SEPARATOR),
-        "name_en",
-        Value(SEARCH_SEPARATOR + applicant_zh + SEARCH_SEPARATOR + applicant_en),
-        output_field=models.TextField(),
+def search_text(model_zh, model_en, applicant_zh, applicant_en, aliases=""):
+    """What a search on /models/ looks into, besides the filing number: the names of the
+    model and its applicant, the other names the model was reported under, and the pinyin
+    of the Chinese names as one word each (``pangu`` finds 华为云盘古NLP大模型)."""
+    return SEARCH_SEPARATOR.join(
+        (
+            model_zh,
+            model_en,
+            *aliases.splitlines(),
+            pinyin_key(model_zh),
+            applicant_zh,
+            applicant_en,
+            pinyin_key(applicant_zh),
+        )
     )
 
 
@@ -117,6 +120,35 @@ class FilingType(models.TextChoices):
 class Scope(models.TextChoices):
     GENERAL = "general", _("General")
     INDUSTRY = "industry", _("Industry-specific")
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", _("Day")
+    MONTH = "month", _("Month only")
+
+
+class Sequence(models.TextChoices):
+    """The published lists' three running 序号: each table counts its own rows."""
+
+    FILING = "filing", _("National filings")
+    REGISTRATION = "registration", _("Registrations")
+    ON_DEVICE = "on_device", _("On-device filings")
+
+
+def sequence_of(filing_type, on_device_scenario):
+    """Which published sequence a row's 序号 counts in."""
+    if filing_type == FilingType.REGISTRATION:
+        return Sequence.REGISTRATION
+    return Sequence.ON_DEVICE if on_device_scenario else Sequence.FILING
+
+
+# The condition under which a row's 序号 counts in each sequence, for the constraints
+# that keep each number to one row.
+SEQUENCE_CONDITIONS = {
+    Sequence.FILING: Q(filing_type="filing", on_device_scenario=""),
+    Sequence.REGISTRATION: Q(filing_type="registration"),
+    Sequence.ON_DEVICE: Q(filing_type="filing") & ~Q(on_device_scenario=""),
+}
 
 
 class ApplicantKind(models.TextChoices):
@@ -180,8 +212,8 @@ class JurisdictionResolver:
     def resolve(self, cell, filing_number=""):
         """The jurisdiction a list's 属地 cell names or, when the cell is empty, the one the
         filing number's first token names (a hint only); None when neither matches."""
-        cell = normalise_name(cell)
-        filing_number = normalise_name(filing_number)
+        cell = clean_name(cell).replace(" ", "")
+        filing_number = clean_number(filing_number)
         if cell:
             found = self.by_key.get(cell.casefold())
             if found is None:
@@ -194,13 +226,14 @@ class JurisdictionResolver:
 
 class ApplicantQuerySet(models.QuerySet):
     def matching(self, name_zh="", name_en=""):
-        """The applicant known by either name (after normalisation), or None."""
-        name_zh, name_en = normalise_name(name_zh), normalise_name(name_en)
+        """The applicant known by either name, whatever its spaces, bracket widths or
+        case, or None."""
+        keys = [key for key in (match_key(name_zh), match_key(name_en)) if key]
         match = Q(pk__in=[])
-        if name_zh:
-            match |= Q(name_zh=name_zh)
+        if keys:
+            match |= Q(name_key__in=keys)
         if name_en:
-            match |= Q(name_en__iexact=name_en)
+            match |= Q(name_en__iexact=clean_name(name_en))
         return self.filter(match).order_by("pk").first()
 
     def for_listing(self):
@@ -236,6 +269,9 @@ class Applicant(models.Model):
         _("kind"), max_length=16, choices=ApplicantKind.choices, default=ApplicantKind.PRIVATE
     )
     website = models.URLField(_("website"), blank=True)
+    # The Chinese name (the English one when there is none) as ``match_key`` gives it:
+    # an import matches the applicant whatever the spaces or bracket widths of its list.
+    name_key = models.CharField(max_length=200, blank=True, default="", editable=False)
     parent = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -270,6 +306,7 @@ class Applicant(models.Model):
             ),
         ]
         indexes = [
+            models.Index(fields=["name_key"], name="applicant_name_key_idx"),
             # /applicants/ sorts by the name in the reader's language.
             models.Index(name_expression(), "id", name="applicant_name_en_first_idx"),
             models.Index(
@@ -281,8 +318,9 @@ class Applicant(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.name_zh = normalise_name(self.name_zh)
-        self.name_en = normalise_name(self.name_en)
+        self.set_derived_fields()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
         if not self.slug:
             self.slug = unique_slug(
                 Applicant.objects.all(),
@@ -300,10 +338,16 @@ class Applicant(models.Model):
         if renamed:
             # The applicant's names are part of each of its models' search text; an edit
             # that keeps them rewrites none of its (possibly thousands of) models.
-            self.models.update(search_text=search_text_expression(self.name_zh, self.name_en))
+            AIModel.objects.rewrite_search_text(self)
 
     def get_absolute_url(self):
         return reverse("tracker:applicant_detail", args=[self.slug])
+
+    def set_derived_fields(self):
+        """Clean the names and set the match key: for save() and bulk inserts alike."""
+        self.name_zh = clean_name(self.name_zh)
+        self.name_en = clean_name(self.name_en)
+        self.name_key = match_key(self.name_zh or self.name_en)
 
     @property
     def name(self):
@@ -318,7 +362,16 @@ class Batch(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True, blank=True, help_text=SLUG_HELP)
     title_en = models.CharField(_("English title"), max_length=200, blank=True)
     title_zh = models.CharField(_("Chinese title"), max_length=200, blank=True)
-    announced_on = models.DateField(_("announced on"))
+    announced_on = models.DateField(
+        _("announced on"),
+        help_text=_("When only the month is known, its first day, with the precision set."),
+    )
+    announced_precision = models.CharField(
+        _("announcement date known to the"),
+        max_length=8,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+    )
     covers_until = models.DateField(
         _("covers filings until"),
         null=True,
@@ -352,6 +405,10 @@ class Batch(models.Model):
             models.CheckConstraint(
                 condition=~Q(title_zh="") | ~Q(title_en=""), name="batch_has_a_title"
             ),
+            models.CheckConstraint(
+                condition=Q(announced_precision__in=DatePrecision.values),
+                name="batch_announced_precision_known",
+            ),
         ]
         indexes = [
             # The overview and /batches/ list the newest notices first.
@@ -378,9 +435,24 @@ class Batch(models.Model):
     def title(self):
         return in_language(self.title_zh, self.title_en)
 
+    @property
+    def announced_label(self):
+        """The announcement date to the precision it is known: 2024-08 or 2024-04-02."""
+        if self.announced_precision == DatePrecision.MONTH:
+            return f"{self.announced_on:%Y-%m}"
+        return self.announced_on.isoformat()
+
 
 # Fields of a model that no listing row shows.
-LISTING_DEFERRED = ("description", "search_text", "created_at", "updated_at")
+LISTING_DEFERRED = (
+    "description",
+    "aliases",
+    "search_text",
+    "name_key",
+    "number_key",
+    "created_at",
+    "updated_at",
+)
 
 
 class AIModelQuerySet(models.QuerySet):
@@ -407,6 +479,18 @@ class AIModelQuerySet(models.QuerySet):
 
     def approved(self):
         return self.filter(status=Status.APPROVED)
+
+    def published(self):
+        """The rows of the published lists: the models entered for a batch."""
+        return self.filter(batch__isnull=False)
+
+    def rewrite_search_text(self, applicant):
+        """Rewrite the search text of ``applicant``'s models after it was renamed."""
+        rows = self.filter(applicant=applicant).only("pk", "name_zh", "name_en", "aliases")
+        for chunk in itertools.batched(rows.order_by("pk").iterator(), 1000):
+            for ai_model in chunk:
+                ai_model.search_text = ai_model.make_search_text(applicant)
+            self.model.objects.bulk_update(chunk, ["search_text"])
 
     def in_order(self, ids):
         """The rows of ``ids``, in that order: a page whose ids a narrower query chose."""
@@ -488,7 +572,26 @@ class AIModel(models.Model):
         _("sequence number"),
         null=True,
         blank=True,
-        help_text=_("序号: the row's number in the published list."),
+        help_text=_(
+            "序号: the row's number in the published lists. Filings, registrations and "
+            "on-device filings each have their own running number."
+        ),
+    )
+    on_device_scenario = models.CharField(
+        _("on-device scenario"),
+        max_length=120,
+        blank=True,
+        help_text=_("适用场景: the device an on-device service runs on, as published."),
+    )
+    approved_on_estimated = models.BooleanField(
+        _("approval date estimated"),
+        default=False,
+        help_text=_("The approval date is the day of the notice that listed it, not a known one."),
+    )
+    aliases = models.TextField(
+        _("also reported as"),
+        blank=True,
+        help_text=_("Other names the model was reported under, one per line; search finds them."),
     )
     description = models.TextField(_("public description"), blank=True)
     internal_notes = models.TextField(
@@ -497,6 +600,10 @@ class AIModel(models.Model):
     # The model's and its applicant's names (see search_text()), kept by AIModel.save and
     # Applicant.save, so a search reads one column of one table instead of a join.
     search_text = models.TextField(blank=True, default="", editable=False)
+    # The name and the filing number as ``match_key`` gives them: an import matches the
+    # model whatever the spaces or bracket widths of its list.
+    name_key = models.CharField(max_length=200, blank=True, default="", editable=False)
+    number_key = models.CharField(max_length=80, blank=True, default="", editable=False)
     # Bumped by every write, so a form or transition based on an old read can be refused.
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -536,16 +643,26 @@ class AIModel(models.Model):
                 condition=~Q(filing_number=""),
                 name="aimodel_unique_filing_number",
             ),
-            # One applicant does not file two models under the same name.
+            # One applicant does not file two models under the same name (it may file a
+            # model and register an app of the same name: 小米's 小爱同学AI助手).
             models.UniqueConstraint(
-                fields=["applicant", "name_zh"],
+                fields=["applicant", "filing_type", "name_zh"],
                 condition=~Q(name_zh=""),
                 name="aimodel_unique_name_zh_per_applicant",
             ),
             models.UniqueConstraint(
-                fields=["applicant", "name_en"],
+                fields=["applicant", "filing_type", "name_en"],
                 condition=~Q(name_en=""),
                 name="aimodel_unique_name_en_per_applicant",
+            ),
+            # Each published sequence numbers a row once.
+            *(
+                models.UniqueConstraint(
+                    fields=["seq_no"],
+                    condition=condition & Q(seq_no__isnull=False),
+                    name=f"aimodel_unique_{sequence}_seq_no",
+                )
+                for sequence, condition in SEQUENCE_CONDITIONS.items()
             ),
         ]
         # On PostgreSQL, migration 0007 rebuilds the four indexes holding approved_on DESC
@@ -573,6 +690,9 @@ class AIModel(models.Model):
             models.Index(
                 "applicant", models.F("approved_on").desc(), "id", name="aimodel_applicant_idx"
             ),
+            # An import matches its rows by filing number or by name, whatever the spaces.
+            models.Index(fields=["number_key"], name="aimodel_number_key_idx"),
+            models.Index(fields=["applicant", "name_key"], name="aimodel_name_key_idx"),
             # The sector choices of /models/: a loose index scan, see AIModelQuerySet.sectors.
             models.Index(fields=["sector"], name="aimodel_sector_idx"),
             # The backlog: pending models, oldest submission first.
@@ -599,9 +719,8 @@ class AIModel(models.Model):
         return self.display_name
 
     def save(self, *args, **kwargs):
-        self.name_zh = normalise_name(self.name_zh)
-        self.name_en = normalise_name(self.name_en)
-        self.filing_number = normalise_name(self.filing_number)
+        applicant = self.applicant if self.applicant_id else Applicant()
+        self.set_derived_fields(applicant)
         if not self.slug:
             applicant_slug = self.applicant.slug if self.applicant_id else "model"
             self.slug = unique_slug(
@@ -611,19 +730,36 @@ class AIModel(models.Model):
                 exclude_pk=self.pk,
                 max_length=100,
             )
-        applicant = self.applicant if self.applicant_id else None
-        self.search_text = search_text(
-            self.name_zh,
-            self.name_en,
-            applicant.name_zh if applicant else "",
-            applicant.name_en if applicant else "",
-        )
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+            kwargs["update_fields"] = {
+                *kwargs["update_fields"],
+                "search_text",
+                "name_key",
+                "number_key",
+            }
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("tracker:model_detail", args=[self.slug])
+
+    def make_search_text(self, applicant):
+        return search_text(
+            self.name_zh, self.name_en, applicant.name_zh, applicant.name_en, self.aliases
+        )
+
+    def set_derived_fields(self, applicant):
+        """Clean the names and the number, and set the search text and the match keys from
+        them and ``applicant``'s names: for save() and bulk inserts alike."""
+        self.name_zh = clean_name(self.name_zh)
+        self.name_en = clean_name(self.name_en)
+        self.filing_number = clean_number(self.filing_number)
+        self.on_device_scenario = clean_name(self.on_device_scenario)
+        self.aliases = "\n".join(
+            name for name in map(clean_name, self.aliases.splitlines()) if name
+        )
+        self.name_key = match_key(self.name_zh or self.name_en)
+        self.number_key = match_key(self.filing_number)
+        self.search_text = self.make_search_text(applicant)
 
     @property
     def name(self):
@@ -652,8 +788,45 @@ class AIModel(models.Model):
         return choice_label(FilingType, self.filing_type)
 
     @property
+    def sequence(self):
+        return sequence_of(self.filing_type, self.on_device_scenario)
+
+    @property
+    def sequence_label(self):
+        return choice_label(Sequence, self.sequence)
+
+    @property
+    def alias_list(self):
+        return self.aliases.splitlines()
+
+    @property
     def scope_label(self):
         return choice_label(Scope, self.scope)
+
+
+class Source(models.Model):
+    """A report other than a published list that names models of the register, such as
+    the news report of an approval round; cited on each model's page."""
+
+    title = models.CharField(_("title"), max_length=300)
+    publisher = models.CharField(_("publisher"), max_length=120, blank=True)
+    url = models.URLField(_("address"), max_length=500, blank=True)
+    published_on = models.DateField(_("published on"), null=True, blank=True)
+    summary = models.TextField(_("what it reported"), blank=True)
+    ai_models = models.ManyToManyField(
+        AIModel, related_name="sources", blank=True, verbose_name=_("models it names")
+    )
+
+    class Meta:
+        ordering = ["published_on", "pk"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        constraints = [
+            models.UniqueConstraint(fields=["title", "url"], name="source_unique_title_url"),
+        ]
+
+    def __str__(self):
+        return self.title
 
 
 class StatusChange(models.Model):

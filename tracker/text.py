@@ -12,6 +12,16 @@ from pypinyin.seg.mmseg import seg as phrase_segmenter
 from pypinyin.seg.simpleseg import seg as script_segmenter
 
 _SPACES = re.compile(r"\s+")
+# Characters of Chinese text: ideographs, CJK and full-width punctuation, curly quotes and
+# the middle dot of names like 天玄·开物. A line break inside a cell of a published list
+# leaves white space between two of them, which no Chinese name holds.
+_CHINESE_TEXT = (
+    "\u00b7\u2018-\u201f\u3001-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\ufe30-\ufe4f\uff01-\uffef\U00020000-\U0003134f"
+)
+_CHINESE_GAP = re.compile(rf"(?<=[{_CHINESE_TEXT}])\s+(?=[{_CHINESE_TEXT}])")
+_HYPHEN_GAP = re.compile(r"\s*-\s*")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
 def normalise_name(value):
@@ -25,6 +35,31 @@ def normalise_name(value):
     value = unicodedata.normalize("NFKC", str(value))
     value = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))
     return _SPACES.sub(" ", value).strip()
+
+
+def clean_name(value):
+    """A name as the register stores it: ``normalise_name`` without the white space that
+    extraction leaves between two Chinese characters (北京百度网讯科技有限 公司).
+
+    White space between Latin words is real (WPS AI, DeepSeek Chat) and stays. The gaps
+    are removed before NFKC folds full-width brackets into ASCII ones, so a gap after a
+    full-width bracket (科技（上海） 有限公司) is still seen as one.
+    """
+    if value is None:
+        return ""
+    return normalise_name(_CHINESE_GAP.sub("", str(value)))
+
+
+def clean_number(value):
+    """A filing or registration number as stored: ``clean_name`` without white space
+    beside a hyphen (``Anhui-XingHuoRenZhiDaMoXing- 20230823``)."""
+    return _HYPHEN_GAP.sub("-", clean_name(value))
+
+
+def match_key(value):
+    """What two spellings of one name or number share: the cleaned text without any white
+    space, case-folded. Bracket widths are already one after NFKC."""
+    return clean_name(value).replace(" ", "").casefold()
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -45,6 +80,14 @@ def pinyin(text):
         else:
             words.append(chunk)
     return " ".join(words)
+
+
+def pinyin_key(text):
+    """The pinyin of ``text``'s Chinese as one lower-case word, for search (``pangu`` finds
+    华为云盘古NLP大模型); empty when ``text`` holds no Chinese."""
+    if not text or not has_chinese(text):
+        return ""
+    return pinyin(text).replace(" ", "").casefold()
 
 
 def slug_base(*texts, max_length=80):
@@ -80,3 +123,8 @@ def unique_slug(queryset, base, fallback, exclude_pk=None, max_length=80):
     while f"{base}-{n}" in taken:
         n += 1
     return f"{base}-{n}"
+
+
+def has_chinese(text):
+    """Whether ``text`` holds a Chinese character."""
+    return bool(_HAN.search(text))

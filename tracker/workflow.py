@@ -239,23 +239,24 @@ def enter(ai_model, *, by, status=S.SUBMITTED, on=None, note=""):
         ) from exc
 
 
-def enter_published(ai_models, *, by, note=""):
+def enter_published(entries, *, by):
     """The bulk form of ``enter(ai_model, status=APPROVED)``, for a published list.
 
-    Saves the unsaved ``ai_models`` as approved, each with the first step of its history
-    dated on its approval date. The caller has given each a unique slug and its search
-    text; names are stored as given. A published registration list does not name the
-    filed models the registrations call: ``check_integrity`` lists them until staff link
-    each one.
+    ``entries`` are (unsaved model, note) pairs: each model is saved as approved, with the
+    first step of its history dated on its approval date and carrying its note. The caller
+    has given each a unique slug and set its derived fields (``set_derived_fields``). A
+    published registration list does not name the filed models the registrations call:
+    ``check_integrity`` lists them until staff link each one.
     """
-    for ai_model in ai_models:
+    entries = list(entries)
+    for ai_model, _note in entries:
         if ai_model.approved_on is None:
             raise TransitionError(_("An approved record needs its approval date."))
         if refusal := future_date_refusal(ai_model.approved_on):
             raise TransitionError(refusal)
         ai_model.status = S.APPROVED
     with transaction.atomic():
-        ids = insert_many(AIModel, ai_models)
+        ids = insert_many(AIModel, (ai_model for ai_model, _note in entries))
         insert_many(
             StatusChange,
             (
@@ -267,6 +268,6 @@ def enter_published(ai_models, *, by, note=""):
                     recorded_by=by,
                     note=note,
                 )
-                for ai_model in ai_models
+                for ai_model, note in entries
             ),
         )

@@ -1,0 +1,265 @@
+"""Loads the whole published register shipped in tracker/data/: every CAC list, through
+the importer, and the sourced facts the lists lack.
+
+- ``data/cac/batches.csv`` names each published list: its notice, announcement date and the
+  cumulative totals the CAC announced. Each list becomes a batch, and each of its tables
+  is imported into it by ``importer.import_list``, the code behind ``import_filings`` and
+  the admin's import page. Rows whose model and applicant cells are swapped in the list
+  are read the other way round, and their history says so.
+- ``data/facts/`` adds what news reports and other sources said of listed models: English
+  names, sectors, the news report of the January 2024 approval round as a cited source.
+
+Running it again creates nothing and changes nothing.
+"""
+
+import csv
+import datetime
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from . import importer
+from .models import (
+    SEQUENCE_CONDITIONS,
+    AIModel,
+    Applicant,
+    Batch,
+    DatePrecision,
+    Scope,
+    Sequence,
+    Source,
+)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+CAC_DIR = DATA_DIR / "cac"
+FACTS_DIR = DATA_DIR / "facts"
+
+
+class LoadError(Exception):
+    """A shipped file cannot be loaded as it is; the message is meant for a person."""
+
+
+@dataclass
+class ListLoad:
+    """What the import of one published table did."""
+
+    file: str
+    batch: str
+    rows: int
+    created: int
+    unchanged: int
+    # Rows read otherwise than their cells say, or with a number that looks wrong.
+    notices: list
+    # Rows whose date cell carries a note (补登), which their history keeps.
+    dated_with_note: int
+
+
+@dataclass
+class LoadResult:
+    lists: list = field(default_factory=list)
+    batches_created: int = 0
+    applicants_created: int = 0
+    facts_changed: int = 0
+    sources_created: int = 0
+    seconds: float = 0.0
+
+    @property
+    def models_created(self):
+        return sum(load.created for load in self.lists)
+
+    @property
+    def rows(self):
+        return sum(load.rows for load in self.lists)
+
+    @property
+    def notices(self):
+        return [f"{load.file}: {line}" for load in self.lists for line in load.notices]
+
+    @property
+    def dated_with_note(self):
+        return sum(load.dated_with_note for load in self.lists)
+
+
+def _rows(path):
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        yield from csv.DictReader(handle)
+
+
+def _count(text):
+    return int(text) if (text or "").strip() else None
+
+
+def _date(text):
+    return datetime.date.fromisoformat(text) if (text or "").strip() else None
+
+
+def batch_slug(list_name):
+    return f"cac-{list_name}"
+
+
+def _batch_fields(row):
+    """A batches.csv row as the fields of its batch."""
+    known_to = row["announced_on_known_to"].strip()
+    if known_to == DatePrecision.MONTH:
+        announced_on = datetime.date.fromisoformat(row["announced_on"].strip() + "-01")
+    else:
+        announced_on = datetime.date.fromisoformat(row["announced_on"].strip())
+    list_name = row["list"].strip()
+    on_device = "on-device" in list_name
+    month = list_name[:7]
+    if on_device:
+        title_en = f"Mobile on-device generative AI services filed ({month})"
+    else:
+        title_en = f"Generative AI services filed and registered ({month} list)"
+    totals_source = row["totals_source"].strip()
+    return {
+        "title_zh": row["title_zh"].strip(),
+        "title_en": title_en,
+        "announced_on": announced_on,
+        "announced_precision": known_to,
+        "covers_until": _date(row["as_of"]),
+        "source_url": row["notice_url"].strip(),
+        "reported_total": _count(row["announced_filings_total"]),
+        "reported_registrations_total": _count(row["announced_registrations_total"]),
+        "description": f"Announced totals: {totals_source}." if totals_source else "",
+    }
+
+
+def _save_changes(obj, values):
+    """Set ``values`` on ``obj`` and save the fields that differ; whether any did."""
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    for name in changed:
+        setattr(obj, name, values[name])
+    if changed:
+        obj.save(update_fields=changed)
+    return bool(changed)
+
+
+def load_batches(result):
+    """Each published list as a batch, with the files of its tables, in published order."""
+    lists = []
+    for row in _rows(CAC_DIR / "batches.csv"):
+        values = _batch_fields(row)
+        batch = Batch.objects.filter(slug=batch_slug(row["list"].strip())).first()
+        if batch is None:
+            batch = Batch.objects.create(slug=batch_slug(row["list"].strip()), **values)
+            result.batches_created += 1
+        else:
+            _save_changes(batch, values)
+        lists.append((batch, row["files"].split()))
+    return lists
+
+
+def load_lists(lists, result):
+    for batch, files in lists:
+        for name in files:
+            path = CAC_DIR / "lists" / name
+            try:
+                imported = importer.import_list(importer.read_path(path), batch=batch, unswap=True)
+            except importer.ImportFileError as error:
+                raise LoadError(f"{name}: {error}") from error
+            if not imported.written:
+                problems = "\n".join(imported.problem_lines())
+                raise LoadError(f"{name}: rows with problems, nothing written:\n{problems}")
+            result.applicants_created += imported.created_applicants
+            created = imported.to_create if imported.created_models else []
+            result.lists.append(
+                ListLoad(
+                    file=name,
+                    batch=batch.slug,
+                    rows=len(imported.rows),
+                    created=imported.created_models,
+                    unchanged=len(imported.unchanged),
+                    notices=imported.notice_lines(
+                        [row for row in created if row.swapped or row.flags]
+                    ),
+                    dated_with_note=sum(1 for row in created if row.date_note),
+                )
+            )
+
+
+def _listed(sequence, seq_no):
+    return (
+        AIModel.objects.select_related("applicant")
+        .filter(SEQUENCE_CONDITIONS[sequence], seq_no=seq_no)
+        .first()
+    )
+
+
+def _name_applicant(applicant, name_en):
+    """Give ``applicant`` the English name a source used, unless it has one or another
+    applicant goes by it."""
+    if not name_en or applicant.name_en:
+        return False
+    if Applicant.objects.filter(name_en__iexact=name_en).exists():
+        return False
+    applicant.name_en = name_en
+    applicant.save(update_fields=["name_en"])
+    return True
+
+
+def load_applicant_names(result):
+    """English names of listed applicants, from the rows gathered before the lists."""
+    for row in _rows(FACTS_DIR / "cac_genai_filings_sample.csv"):
+        listed = _listed(Sequence.FILING, int(row["seq_no"]))
+        if listed is None:
+            raise LoadError(f"No national filing No. {row['seq_no']} for {row['model_name_cn']}.")
+        result.facts_changed += _name_applicant(listed.applicant, row["filing_entity_en"].strip())
+
+
+def load_seed_round(result):
+    """What the news reported of the January 2024 round, on the listed rows it names."""
+    for row in _rows(FACTS_DIR / "seed_batch_2024_01.csv"):
+        listed = _listed(Sequence.FILING, int(row["seq_no"]))
+        if listed is None:
+            raise LoadError(f"No national filing No. {row['seq_no']} for {row['applicant_en']}.")
+        result.facts_changed += _name_applicant(listed.applicant, row["applicant_en"].strip())
+        news_zh = row["model_name_zh"].strip()
+        aliases = listed.alias_list
+        if news_zh and news_zh not in (listed.name_zh, *aliases):
+            aliases.append(news_zh)
+        values = {
+            "name_en": listed.name_en or row["model_name_en"].strip(),
+            "aliases": "\n".join(aliases),
+            "scope": row["scope"] if row["scope"] in Scope.values else listed.scope,
+            "sector": listed.sector or row["sector"].strip(),
+            "description": listed.description
+            or f"As the news reported it on {row['reported_on']}: {row['what_was_reported']}.",
+        }
+        result.facts_changed += _save_changes(listed, values)
+
+
+def load_sources(result):
+    """Reports that name listed rows, each linked to the rows it names."""
+    for row in _rows(FACTS_DIR / "sources.csv"):
+        source, created = Source.objects.get_or_create(
+            title=row["title"].strip(),
+            url=row["url"].strip(),
+            defaults={
+                "publisher": row["publisher"].strip(),
+                "published_on": _date(row["published_on"]),
+                "summary": row["summary"].strip(),
+            },
+        )
+        result.sources_created += created
+        named = AIModel.objects.filter(
+            SEQUENCE_CONDITIONS[row["sequence"]],
+            seq_no__range=(int(row["seq_from"]), int(row["seq_to"])),
+        )
+        source.ai_models.add(*named)
+
+
+def load_register():
+    """Load every shipped list and fact; running it again creates nothing."""
+    started = time.perf_counter()
+    result = LoadResult()
+    with transaction.atomic():
+        lists = load_batches(result)
+        load_lists(lists, result)
+        load_applicant_names(result)
+        load_seed_round(result)
+        load_sources(result)
+    result.seconds = time.perf_counter() - started
+    return result
