@@ -48,6 +48,11 @@ MODEL_HEADER = [
     "batch",
     "days_in_review",
     "url",
+    # Appended columns: never reordered, so scripts reading the file by position keep working.
+    "approved_on_estimated",
+    "seq_no",
+    "upstream_filing_number",
+    "on_device_scenario",
 ]
 # The layout of the lists the CAC publishes, so a batch exported here imports back unchanged.
 PUBLISHED_HEADER = ["序号", "属地", "模型名称", "备案单位", "备案号", "备案时间"]
@@ -141,16 +146,23 @@ def model_rows(queryset, base_url):
         "approved_on",
         "batch__slug",
         "slug",
+        "approved_on_estimated",
+        "seq_no",
+        "upstream__filing_number",
+        "on_device_scenario",
     ).iterator(chunk_size=CHUNK_SIZE)
-    for *values, status, submitted_on, approved_on, batch, slug in rows:
+    for row in rows:
+        status, submitted_on, approved_on, batch, slug, estimated = row[9:15]
         yield (
-            *values,
+            *row[:9],
             status,
             submitted_on,
             approved_on,
             batch,
             days_in_review(status, submitted_on, approved_on, today),
             model_url(slug),
+            estimated if approved_on else None,
+            *row[15:],
         )
 
 
@@ -258,14 +270,27 @@ def published_rows(queryset):
         "applicant__name_en",
         "filing_number",
         "approved_on",
+        "on_device_scenario",
     ).iterator(chunk_size=CHUNK_SIZE)
-    for seq_no, jurisdiction, name_zh, name_en, applicant_zh, applicant_en, number, on in rows:
-        yield seq_no, jurisdiction, name_zh or name_en, applicant_zh or applicant_en, number, on
+    for seq_no, place, name_zh, name_en, applicant_zh, applicant_en, number, on, scenario in rows:
+        yield (
+            seq_no,
+            place,
+            name_zh or name_en,
+            applicant_zh or applicant_en,
+            number,
+            on,
+            scenario,
+        )
 
 
 def batch_export(batch):
-    queryset = AIModel.objects.filter(batch=batch).order_by("seq_no", "pk")
-    return Export(f"batch-{batch.slug}", PUBLISHED_HEADER, published_rows(queryset))
+    """A batch in the published layout, its tables in turn, with the on-device table's
+    适用场景 as a last column."""
+    queryset = AIModel.objects.filter(batch=batch).order_by(
+        "filing_type", "on_device_scenario", "seq_no", "pk"
+    )
+    return Export(f"batch-{batch.slug}", [*PUBLISHED_HEADER, "适用场景"], published_rows(queryset))
 
 
 def _base_url(request):

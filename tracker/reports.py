@@ -5,7 +5,7 @@ import math
 import statistics
 from collections import defaultdict
 
-from django.db.models import Count, Q, Subquery
+from django.db.models import Count, Max, Q, Subquery
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -17,10 +17,14 @@ from .bulk import CHUNK_SIZE
 from .exports import Export, url_maker
 from .models import (
     PENDING_STATUSES,
+    SEQUENCE_CONDITIONS,
     AIModel,
     Jurisdiction,
     Scope,
+    Sequence,
+    choice_label,
     latest_step,
+    sequence_of,
 )
 
 
@@ -194,6 +198,116 @@ def batches_export(params=None, base_url=""):
     return Export("batches", BATCHES_HEADER, batch_counts())
 
 
+def _sequence_extent():
+    """{(batch id, sequence): (rows, highest 序号)} for the published rows."""
+    rows = (
+        AIModel.objects.published()
+        .filter(seq_no__isnull=False)
+        .order_by()
+        .values_list("batch", "filing_type", "on_device_scenario")
+        .annotate(n=Count("pk"), top=Max("seq_no"))
+    )
+    extent = defaultdict(lambda: [0, 0])
+    for batch_id, filing_type, scenario, n, top in rows:
+        entry = extent[(batch_id, sequence_of(filing_type, scenario))]
+        entry[0] += n
+        entry[1] = max(entry[1], top)
+    return extent
+
+
+def _missing_numbers(sequence, up_to):
+    """The 序号 of ``sequence`` from 1 to ``up_to`` that no published row has."""
+    present = set(
+        AIModel.objects.published()
+        .filter(SEQUENCE_CONDITIONS[sequence], seq_no__lte=up_to)
+        .values_list("seq_no", flat=True)
+    )
+    return [n for n in range(1, up_to + 1) if n not in present]
+
+
+# Named one by one up to this many; beyond it the page gives the count.
+MAX_NAMED_MISSING = 20
+
+
+def _explain(label, sequences, running, announced, entered, on_device):
+    """Why ``entered`` differs from ``announced`` for one list, as a sentence."""
+    notes = []
+    gaps = sum(running[seq][1] - running[seq][0] for seq in sequences)
+    if on_device:
+        notes.append(
+            _("The total includes %(n)d on-device filings, published in a list of their own.")
+            % {"n": on_device}
+        )
+    if announced is None or announced == entered:
+        return notes
+    if gaps and gaps == announced - entered:
+        for seq in sequences:
+            count, top = running[seq]
+            if top - count == 0:
+                continue
+            if top - count > MAX_NAMED_MISSING:
+                missing = _("%(n)d numbers") % {"n": top - count}
+            else:
+                missing = ", ".join(str(n) for n in _missing_numbers(seq, top))
+            notes.append(
+                _(
+                    "%(label)s: %(missing)s of the %(sequence)s are in none of the published "
+                    "lists, which number their rows up to %(top)d; the register cannot hold "
+                    "what no list shows."
+                )
+                % {
+                    "label": label,
+                    "missing": missing,
+                    "sequence": choice_label(Sequence, seq).lower(),
+                    "top": top,
+                }
+            )
+        return notes
+    difference = announced - entered
+    notes.append(
+        _(
+            "%(label)s: the notice announced %(announced)d, the published lists up to this "
+            "one hold %(entered)d (%(difference)+d); the lists' own numbering does not "
+            "account for the difference."
+        )
+        % {"label": label, "announced": announced, "entered": entered, "difference": difference}
+    )
+    return notes
+
+
+def batch_reconciliation():
+    """Per list, oldest first: the rows entered from it, the cumulative entered and announced
+    totals of filings and registrations, and every difference explained."""
+    extent = _sequence_extent()
+    running = defaultdict(lambda: [0, 0])
+    rows = []
+    for point in stats.batch_timeline():
+        batch = point.batch
+        for seq in Sequence.values:
+            count, top = extent.get((batch.pk, seq), (0, 0))
+            running[seq][0] += count
+            running[seq][1] = max(running[seq][1], top)
+        notes = _explain(
+            _("Filings"),
+            (Sequence.FILING, Sequence.ON_DEVICE),
+            running,
+            point.announced_filings,
+            point.entered_filings,
+            running[Sequence.ON_DEVICE][0] if point.announced_filings else 0,
+        ) + _explain(
+            _("Registrations"),
+            (Sequence.REGISTRATION,),
+            running,
+            point.announced_registrations,
+            point.entered_registrations,
+            0,
+        )
+        if point.announced_filings is None and point.announced_registrations is None:
+            notes.append(_("No cumulative total is known for this notice."))
+        rows.append({"point": point, "batch": batch, "notes": notes})
+    return rows
+
+
 # The register as of a date ----------------------------------------------------------------
 
 AS_OF_HEADER = [
@@ -307,7 +421,7 @@ def backlog_ageing_page(request):
 
 
 def batches_page(request):
-    return render(request, "tracker/reports_batches.html", {"rows": batch_counts()})
+    return render(request, "tracker/reports_batches.html", {"rows": batch_reconciliation()})
 
 
 def status_as_of_page(request):

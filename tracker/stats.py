@@ -78,6 +78,11 @@ class RegisterStats:
     def batch_timeline(self):
         return batch_timeline(self.entered)
 
+    def coverage(self, timeline=None):
+        """How much of the published record the register holds; pass the
+        ``batch_timeline()`` already at hand."""
+        return coverage(self.batch_timeline() if timeline is None else timeline)
+
 
 @dataclass(frozen=True)
 class StatusCount:
@@ -171,6 +176,19 @@ class BatchPoint:
     def entered_in_batch(self):
         return self.batch.n_entered
 
+    @property
+    def filings_difference(self):
+        """Announced minus entered, cumulatively; None when no total was announced."""
+        if self.announced_filings is None:
+            return None
+        return self.announced_filings - self.entered_filings
+
+    @property
+    def registrations_difference(self):
+        if self.announced_registrations is None:
+            return None
+        return self.announced_registrations - self.entered_registrations
+
 
 def entered_counts():
     """{(batch id, filing type): models entered} for every batch with models."""
@@ -219,3 +237,38 @@ def batch_timeline(counts=None):
             )
         )
     return points
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The register against the published record: the rows entered for the published
+    lists, and the CAC's latest announced totals of filings and registrations."""
+
+    entered: int
+    announced: int | None
+    latest: Batch | None  # the latest published list
+
+    @property
+    def missing(self):
+        if self.announced is None:
+            return None
+        return max(self.announced - self.entered, 0)
+
+
+def coverage(timeline):
+    """The ``Coverage`` of a ``batch_timeline()``: the announced total is the latest one of
+    filings plus the latest one of registrations."""
+    if not timeline:
+        return Coverage(entered=0, announced=None, latest=None)
+    last = timeline[-1]
+    filings = next((p.announced_filings for p in reversed(timeline) if p.announced_filings), None)
+    registrations = next(
+        (p.announced_registrations for p in reversed(timeline) if p.announced_registrations),
+        None,
+    )
+    announced = None if filings is None else filings + (registrations or 0)
+    return Coverage(
+        entered=last.entered_filings + last.entered_registrations,
+        announced=announced,
+        latest=last.batch,
+    )

@@ -1,3 +1,5 @@
+import itertools
+
 from django.core.paginator import EmptyPage, InvalidPage, Page, Paginator
 from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, render
@@ -16,8 +18,10 @@ from .models import (
     FilingType,
     Jurisdiction,
     Scope,
+    Source,
     Status,
 )
+from .numbers import number_problems, region_tokens
 
 PER_PAGE = 50
 BATCH_PER_PAGE = 100
@@ -242,7 +246,7 @@ def _form_choices(filterset):
         "batches": options(
             "batch",
             [
-                (b.slug, f"{b.announced_on:%Y-%m-%d} {b.title}")
+                (b.slug, f"{b.announced_label} {b.title}")
                 for b in Batch.objects.order_by("-announced_on", "-pk")
             ],
         ),
@@ -262,6 +266,7 @@ def model_list(request):
     params = filterset.data
     sort = params.get("sort") or DEFAULT_SORT
     context = {
+        "coverage": stats.RegisterStats().coverage(),
         "filterset": filterset,
         "problems": filterset.problems,
         "active_filters": _active_filters(filterset),
@@ -282,6 +287,10 @@ def model_detail(request, slug):
     )
     context = {
         "ai_model": ai_model,
+        "number_problems": number_problems(
+            ai_model.filing_number, ai_model.filing_type, region_tokens()
+        ),
+        "sources": ai_model.sources.all(),
         "registrations": ai_model.registrations.for_listing().order_by(*_published_order()),
         "history": ai_model.history.only(
             "model_id", "from_status", "to_status", "happened_on", "note"
@@ -351,14 +360,46 @@ def batch_list(request):
 def batch_detail(request, slug):
     batch = get_object_or_404(Batch, slug=slug)
     stats.RegisterStats().with_entered_counts([batch])
+    # The published tables in turn (filings, on-device filings, registrations), each by
+    # approval date, the rounds the news reported, then in published order.
     models = (
         AIModel.objects.for_listing()
         .filter(batch=batch)
-        .order_by(F("seq_no").asc(nulls_last=True), "pk")
+        .order_by(
+            "filing_type",
+            "on_device_scenario",
+            "approved_on",
+            F("seq_no").asc(nulls_last=True),
+            "pk",
+        )
     )
     page, page_problem = _paginate(request, models, BATCH_PER_PAGE)
-    context = {"batch": batch, "models_url": f"{reverse('tracker:model_list')}?batch={batch.slug}"}
+    context = {
+        "batch": batch,
+        "rounds": _rounds(page.object_list) if page else [],
+        "models_url": f"{reverse('tracker:model_list')}?batch={batch.slug}",
+    }
     return _render_list(request, "tracker/batch_detail.html", context, page, page_problem)
+
+
+def _rounds(rows):
+    """A batch page's rows as (sequence label, approval date, sources, rows) groups; the
+    sources are the reports that named the round's models."""
+    rows = list(rows)
+    sources = {}
+    for source, model_id in Source.objects.filter(ai_models__in=rows).values_list(
+        "pk", "ai_models"
+    ):
+        sources.setdefault(model_id, set()).add(source)
+    by_pk = Source.objects.in_bulk({pk for pks in sources.values() for pk in pks})
+    groups = []
+    for (label, day), members in itertools.groupby(
+        rows, key=lambda m: (m.sequence_label, m.approved_on)
+    ):
+        members = list(members)
+        cited = sorted({pk for m in members for pk in sources.get(m.pk, ())})
+        groups.append((label, day, [by_pk[pk] for pk in cited], members))
+    return groups
 
 
 LATEST_BATCHES = 5
@@ -371,6 +412,7 @@ def overview(request):
         "summary": register.summary,
         "median_wait": register.median_wait(),
         "timeline": timeline,
+        "coverage": register.coverage(timeline),
         "latest_batches": timeline[::-1][:LATEST_BATCHES],
         "chart": charts.cumulative_chart(timeline),
     }
