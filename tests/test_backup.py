@@ -152,8 +152,8 @@ def day(text):
 
 @pytest.fixture
 def register(db):
-    """The real demo data, then staff at work: several steps, a backlog, a registration."""
-    call_command("load_demo", verbosity=0, stdout=io.StringIO())
+    """The real published register, then staff at work: several steps, a backlog, a registration."""
+    call_command("load_register", verbosity=0, stdout=io.StringIO())
     reviewer = User.objects.create_user("reviewer-li", password="a-long-test-password")
     reviewer.groups.add(Group.objects.get(name="Reviewers"))
     editor = User.objects.create_user("editor-wang", password="another-long-password")

@@ -1,5 +1,6 @@
 """Hostile input: random and crafted query strings never make a public URL fail."""
 
+import io
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tracker.models import AIModel, Applicant, Batch, StatusChange
+from tracker.models import AIModel, Applicant, Batch, Source, StatusChange
 
 PUBLIC_URLS = [
     "/",
@@ -91,11 +92,11 @@ query_strings = st.lists(
 @pytest.fixture(scope="module")
 def demo_data(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        call_command("load_demo", verbosity=0)
+        call_command("load_register", verbosity=0, stdout=io.StringIO())
     yield
     with django_db_blocker.unblock():
-        # Delete what load_demo made, keeping the migrations' reference data.
-        for model in (StatusChange, AIModel, Applicant, Batch):
+        # Delete what load_register made, keeping the migrations' reference data.
+        for model in (Source, StatusChange, AIModel, Applicant, Batch):
             model.objects.all().delete()
 
 

@@ -53,7 +53,7 @@ from .models import (
     search_text,
 )
 from .reports import percentile
-from .text import slug_base
+from .text import match_key, slug_base
 
 S = Status
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -480,6 +480,8 @@ def _make_applicants(spec, names, jurisdictions):
                 kind=kind,
             )
         )
+    for applicant in applicants:
+        applicant.set_derived_fields()
     Applicant.objects.bulk_create(applicants, batch_size=1000)
     return applicants
 
@@ -564,6 +566,11 @@ MODEL_COLUMNS = (
     "created_at",
     "updated_at",
     "search_text",
+    "aliases",
+    "on_device_scenario",
+    "approved_on_estimated",
+    "name_key",
+    "number_key",
 )
 STEP_COLUMNS = ("model_id", "from_status", "to_status", "happened_on", "recorded_at", "note")
 
@@ -577,7 +584,7 @@ class _Generator:
         self.jurisdiction_of = {a.id: a.jurisdiction for a in applicants}
         self.names_of = {a.id: (a.name_zh, a.name_en) for a in applicants}
         self.numbers, self.taken_names = _FilingNumbers(rng), set()
-        self.approved_filings, self.seq_in_batch = [], {}
+        self.approved_filings, self.last_seq_no = [], {}
         self.date = connection.ops.adapt_datefield_value
         self.stamp = connection.ops.adapt_datetimefield_value(timezone.now())
         self.recorded = {}
@@ -603,7 +610,7 @@ class _Generator:
             filing_number = self.numbers.make(
                 self.jurisdiction_of[applicant_id], brand_py, approved_on, registration
             )
-            batch_id, seq_no = self._notice(approved_on)
+            batch_id, seq_no = self._notice(approved_on, registration)
             if not registration and status == S.APPROVED:
                 self.approved_filings.append(model_id)
         row = (
@@ -628,6 +635,11 @@ class _Generator:
             self.stamp,
             self.stamp,
             search_text(name_zh, name_en, *self.names_of[applicant_id]),
+            "",
+            "",
+            False,
+            match_key(name_zh or name_en),
+            match_key(filing_number),
         )
         steps = [
             (model_id, previous, to_status, self.date(day), self._recorded_at(day), "")
@@ -635,14 +647,14 @@ class _Generator:
         ]
         return row, steps
 
-    def _notice(self, approved_on):
-        """The first notice published on or after the approval, and the row's number in it."""
+    def _notice(self, approved_on, registration):
+        """The first notice published on or after the approval, and the row's 序号: filings
+        and registrations each have their own running number, as in the published lists."""
         index = bisect.bisect_left(self.announced, approved_on)
         if index == len(self.batches):
             return None, None
-        batch_id = self.batches[index].id
-        self.seq_in_batch[batch_id] = self.seq_in_batch.get(batch_id, 0) + 1
-        return batch_id, self.seq_in_batch[batch_id]
+        self.last_seq_no[registration] = self.last_seq_no.get(registration, 0) + 1
+        return self.batches[index].id, self.last_seq_no[registration]
 
     def _recorded_at(self, day):
         if day not in self.recorded:

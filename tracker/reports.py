@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from . import stats
 from .bulk import CHUNK_SIZE
@@ -230,48 +230,58 @@ MAX_NAMED_MISSING = 20
 
 
 def _explain(label, sequences, running, announced, entered, on_device):
-    """Why ``entered`` differs from ``announced`` for one list, as a sentence."""
+    """Sentences on why ``entered`` differs from ``announced`` for one list.
+
+    The published numbers of ``sequences`` run up to their highest 序号 (``running``
+    holds rows and highest number of each); a total announced beyond them counts numbers
+    past the first sequence's highest. The numbers no published row has are what the
+    register cannot hold.
+    """
     notes = []
-    gaps = sum(running[seq][1] - running[seq][0] for seq in sequences)
     if on_device:
         notes.append(
-            _("The total includes %(n)d on-device filings, published in a list of their own.")
+            _(
+                "The filings total includes %(n)d on-device filings, published in a list of "
+                "their own."
+            )
             % {"n": on_device}
         )
     if announced is None or announced == entered:
         return notes
-    if gaps and gaps == announced - entered:
-        for seq in sequences:
-            count, top = running[seq]
-            if top - count == 0:
-                continue
-            if top - count > MAX_NAMED_MISSING:
-                missing = _("%(n)d numbers") % {"n": top - count}
-            else:
-                missing = ", ".join(str(n) for n in _missing_numbers(seq, top))
-            notes.append(
-                _(
-                    "%(label)s: %(missing)s of the %(sequence)s are in none of the published "
-                    "lists, which number their rows up to %(top)d; the register cannot hold "
-                    "what no list shows."
-                )
-                % {
-                    "label": label,
-                    "missing": missing,
-                    "sequence": choice_label(Sequence, seq).lower(),
-                    "top": top,
-                }
+    tops = {seq: running[seq][1] for seq in sequences}
+    tops[sequences[0]] += max(announced - sum(tops.values()), 0)
+    gaps = {seq: tops[seq] - running[seq][0] for seq in sequences}
+    if sum(gaps.values()) != announced - entered:
+        notes.append(
+            _(
+                "%(label)s: the notice announced %(announced)d, the published lists up to this "
+                "one hold %(entered)d; their own numbering does not account for the difference."
             )
-        return notes
-    difference = announced - entered
-    notes.append(
-        _(
-            "%(label)s: the notice announced %(announced)d, the published lists up to this "
-            "one hold %(entered)d (%(difference)+d); the lists' own numbering does not "
-            "account for the difference."
+            % {"label": label, "announced": announced, "entered": entered}
         )
-        % {"label": label, "announced": announced, "entered": entered, "difference": difference}
-    )
+        return notes
+    for seq, gap in gaps.items():
+        if not gap:
+            continue
+        if gap > MAX_NAMED_MISSING:
+            numbers = str(gap)
+        else:
+            numbers = ", ".join(str(n) for n in _missing_numbers(seq, tops[seq]))
+        notes.append(
+            ngettext(
+                "%(sequence)s: No. %(numbers)s of the %(top)d announced so far is in none of "
+                "the published lists, so the register cannot hold it.",
+                "%(sequence)s: %(count)d numbers of the %(top)d announced so far (%(numbers)s) "
+                "are in none of the published lists, so the register cannot hold them.",
+                gap,
+            )
+            % {
+                "sequence": choice_label(Sequence, seq),
+                "numbers": numbers,
+                "count": gap,
+                "top": tops[seq],
+            }
+        )
     return notes
 
 
