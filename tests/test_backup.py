@@ -239,7 +239,7 @@ def test_the_restored_history_keeps_every_step_of_a_long_review(register, tmp_pa
         S.APPROVED,
     ]
     assert steps[-1][3:] == ["reviewer-li", "Step on 2024-10-15"]
-    app = AIModel.objects.get(filing_type=FilingType.REGISTRATION)
+    app = AIModel.objects.get(filing_type=FilingType.REGISTRATION, name_zh="示例助手")
     (registration,) = [m for m in restored["models"] if m[0] == app.pk]
     assert registration[1:5] == [app.slug, S.APPROVED, app.version, filing.pk]
 

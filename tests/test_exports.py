@@ -60,7 +60,14 @@ def test_models_export_has_the_design_columns_in_order_and_a_dated_file_name(cli
         "applicant_en",
     ]
     assert MODEL_HEADER[5:10] == ["jurisdiction", "filing_type", "scope", "sector", "status"]
-    assert MODEL_HEADER[10:] == ["submitted_on", "approved_on", "batch", "days_in_review", "url"]
+    assert MODEL_HEADER[10:15] == ["submitted_on", "approved_on", "batch", "days_in_review", "url"]
+    # Appended after the design's first fifteen, never reordered.
+    assert MODEL_HEADER[15:] == [
+        "approved_on_estimated",
+        "seq_no",
+        "upstream_filing_number",
+        "on_device_scenario",
+    ]
     today = timezone.localdate().isoformat()
     assert response["Content-Disposition"] == f'attachment; filename="models-{today}.csv"'
 
@@ -96,6 +103,10 @@ def test_models_export_row_holds_iso_dates_empty_unknowns_and_an_absolute_url(cl
         "2024-04",
         "51",
         f"http://testserver/models/{model.slug}/",
+        "false",
+        "",
+        "",
+        "",
     ]
 
 
@@ -219,7 +230,7 @@ def test_backlog_export_lists_pending_models_longest_waiting_first(client, db):
     assert rows[1][BACKLOG_HEADER.index("status")] == "national_review"
 
 
-def test_batch_export_uses_the_published_six_column_layout(client, db):
+def test_batch_export_uses_the_published_layout_with_the_on_device_column(client, db):
     batch = BatchFactory(slug="2024-04")
     ApprovedModelFactory(
         batch=batch,
@@ -237,11 +248,8 @@ def test_batch_export_uses_the_published_six_column_layout(client, db):
 
     response, rows = get_csv(client, "/batches/2024-04/export.csv")
 
-    assert (
-        rows[0]
-        == PUBLISHED_HEADER
-        == ["序号", "属地", "模型名称", "备案单位", "备案号", "备案时间"]
-    )
+    assert rows[0] == [*PUBLISHED_HEADER, "适用场景"]
+    assert PUBLISHED_HEADER == ["序号", "属地", "模型名称", "备案单位", "备案号", "备案时间"]
     assert [row[2] for row in rows[1:]] == ["文心一言", "智谱清言"]
     assert rows[2] == [
         "2",
@@ -250,6 +258,7 @@ def test_batch_export_uses_the_published_six_column_layout(client, db):
         "北京智谱华章科技有限公司",
         "Beijing-ChatGLM-20230821",
         "2023-08-31",
+        "",
     ]
     assert 'filename="batch-2024-04-' in response["Content-Disposition"]
 
@@ -351,7 +360,7 @@ def test_the_admin_action_exports_the_selected_models_with_the_same_code(client,
     rows = parse(content(response))
     assert rows[0] == MODEL_HEADER
     assert [row[1] for row in rows[1:]] == ["选中的模型"]
-    assert rows[1][-1] == f"http://testserver/models/{chosen.slug}/"
+    assert rows[1][MODEL_HEADER.index("url")] == f"http://testserver/models/{chosen.slug}/"
 
 
 def test_the_admin_model_list_links_to_the_import_page_for_reviewers(client, reviewer, editor):

@@ -112,7 +112,8 @@ def test_applicant_names_are_normalised_so_a_company_is_never_created_twice(batc
 
     assert result.created_applicants == 1
     assert existing.models.count() == 2
-    zhipu = Applicant.objects.get(name_zh="北京 智谱华章科技有限公司")
+    # The space between two Chinese characters is a line-wrap artefact, and is removed.
+    zhipu = Applicant.objects.get(name_zh="北京智谱华章科技有限公司")
     assert sorted(zhipu.models.values_list("name_zh", flat=True)) == ["ABC大模型", "智谱清言"]
 
 
@@ -251,12 +252,29 @@ def test_a_gb18030_csv_is_detected_and_imported(batch):
 
 def test_registrations_are_imported_as_registrations(batch):
     import_list(
-        csv_bytes("1,北京,某应用,北京某科技有限公司,Beijing-App-202401010001,2024-01-05"),
+        csv_bytes("1,北京,某应用,北京某科技有限公司,Beijing-App-20240105S0001,2024-01-05"),
         batch=batch,
         filing_type=FilingType.REGISTRATION,
     )
 
     assert AIModel.objects.get().filing_type == FilingType.REGISTRATION
+
+
+def test_an_explicit_type_that_a_rows_number_contradicts_is_reported(batch):
+    result = import_list(
+        csv_bytes(
+            "1,北京,某应用,北京某科技有限公司,Beijing-App-202401010001,2024-01-05",
+            "2,北京,另一应用,北京某科技有限公司,Beijing-Other-20240105S0002,2024-01-05",
+        ),
+        batch=batch,
+        filing_type=FilingType.REGISTRATION,
+    )
+
+    assert result.problem_lines() == [
+        "Row 2: the number Beijing-App-202401010001 is a filing number, but the list was "
+        "imported as registration."
+    ]
+    assert not AIModel.objects.exists()
 
 
 GOOD_ROW = "1,北京,文心一言,北京百度网讯科技有限公司,Beijing-WenXinYiYan-20230821,2023-08-31"
@@ -427,10 +445,20 @@ def test_skip_invalid_imports_the_good_rows_and_writes_the_rejected_ones(batch, 
     rejected = (tmp_path / "list.csv.rejected.csv").read_bytes()
     assert rejected.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(rejected.decode("utf-8-sig"))))
-    assert rows[0] == [*HEADER.split(","), "row", "problems"]
-    assert rows[1] == ["2", "北京", "", "某公司", "", "2023-08-31", "3", "the model name is empty."]
+    assert rows[0] == [*HEADER.split(","), "适用场景", "row", "problems"]
+    assert rows[1] == [
+        "2",
+        "北京",
+        "",
+        "某公司",
+        "",
+        "2023-08-31",
+        "",
+        "3",
+        "the model name is empty.",
+    ]
     assert rows[2][2] == "'=x"
-    assert rows[2][6] == "4"
+    assert rows[2][7] == "4"
 
 
 def test_a_dry_run_checks_the_file_and_writes_nothing(batch):

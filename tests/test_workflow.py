@@ -472,15 +472,16 @@ def test_enter_published_saves_approvals_with_their_first_step(reviewer):
         for n in range(3)
     ]
 
-    workflow.enter_published(models, by=reviewer, note="Published.")
+    workflow.enter_published(
+        [(m, f"Published as No. {n}.") for n, m in enumerate(models)], by=reviewer
+    )
 
     saved = AIModel.objects.filter(applicant=applicant)
     assert set(saved.values_list("status", flat=True)) == {Status.APPROVED}
     steps = StatusChange.objects.filter(model__applicant=applicant)
-    assert (
-        list(steps.values_list("from_status", "to_status", "happened_on", "note"))
-        == [("", Status.APPROVED, APPROVAL_DAY, "Published.")] * 3
-    )
+    assert list(
+        steps.order_by("model__slug").values_list("from_status", "to_status", "happened_on", "note")
+    ) == [("", Status.APPROVED, APPROVAL_DAY, f"Published as No. {n}.") for n in range(3)]
 
 
 @pytest.mark.parametrize("approved_on", [None, timezone.localdate() + datetime.timedelta(days=2)])
@@ -490,6 +491,6 @@ def test_enter_published_refuses_a_missing_or_future_date_and_writes_nothing(db,
     )
 
     with pytest.raises(TransitionError):
-        workflow.enter_published([ai_model], by=None)
+        workflow.enter_published([(ai_model, "")], by=None)
 
     assert not AIModel.objects.filter(slug="m").exists()

@@ -29,13 +29,30 @@ class ImportForm(forms.Form):
         label=gettext_lazy("Published list"),
         help_text=gettext_lazy(
             "CSV (UTF-8 or GB18030) or XLSX with the columns 序号, 属地, 模型名称, 备案单位, "
-            "备案号, 备案时间 (or seq_no, jurisdiction, model_name, applicant, filing_number, "
-            "filing_date)."
+            "备案号, 备案时间 under any of the published headers (大模型名称, 备案编号; the "
+            "registration tables' 应用/功能名称, 登记单位, 上线编号, 登记时间; the on-device "
+            "table's 适用场景), or seq_no, jurisdiction, model_name, applicant, filing_number, "
+            "filing_date."
         ),
     )
     batch = forms.ModelChoiceField(queryset=Batch.objects.all(), label=gettext_lazy("Batch"))
     filing_type = forms.ChoiceField(
-        choices=FilingType.choices, initial=FilingType.FILING, label=gettext_lazy("Type")
+        choices=[("", gettext_lazy("As each row's number says")), *FilingType.choices],
+        required=False,
+        label=gettext_lazy("Type"),
+        help_text=gettext_lazy(
+            "A registration number carries an S serial after its date. Choose a type only "
+            "to have rows whose number says otherwise reported."
+        ),
+    )
+    unswap = forms.BooleanField(
+        required=False,
+        label=gettext_lazy("Read swapped rows the other way round"),
+        help_text=gettext_lazy(
+            "Rows whose model cell holds a company name and whose applicant cell holds a "
+            "model are refused; tick this to import them with the cells exchanged, each "
+            "listed in the preview and noted in the model's history."
+        ),
     )
 
     def clean_file(self):
@@ -54,7 +71,7 @@ def _stash_dir():
     return path
 
 
-def _stash(request, data, batch, filing_type, name):
+def _stash(request, data, batch, options, name):
     """Keep the uploaded file until it is confirmed; the session says whose it is."""
     folder = _stash_dir()
     cutoff = time.time() - STASH_MAX_AGE
@@ -64,7 +81,7 @@ def _stash(request, data, batch, filing_type, name):
     token = secrets.token_urlsafe(16)
     (folder / token).write_bytes(data)
     stashes = request.session.get(SESSION_KEY, {})
-    stashes[token] = {"batch": batch.pk, "filing_type": filing_type, "name": name}
+    stashes[token] = {"batch": batch.pk, "name": name, **options}
     request.session[SESSION_KEY] = stashes
     return token
 
@@ -108,14 +125,17 @@ def import_page(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         batch = form.cleaned_data["batch"]
-        filing_type = form.cleaned_data["filing_type"]
+        options = {
+            "filing_type": form.cleaned_data["filing_type"] or None,
+            "unswap": form.cleaned_data["unswap"],
+        }
         data = upload.read()
         try:
-            result = import_list(data, batch=batch, filing_type=filing_type, dry_run=True)
+            result = import_list(data, batch=batch, dry_run=True, **options)
         except ImportFileError as error:
             form.add_error("file", str(error))
         else:
-            token = _stash(request, data, batch, filing_type, upload.name)
+            token = _stash(request, data, batch, options, upload.name)
             return _preview(request, context, result, token, batch, upload.name)
     context["form"] = form
     return render(request, "admin/tracker/import.html", context)
@@ -130,19 +150,20 @@ def _confirm(request, context):
         )
         return redirect(request.path)
     try:
+        options = {"filing_type": stash["filing_type"], "unswap": stash.get("unswap", False)}
         result = import_list(
             data,
             batch=batch,
-            filing_type=stash["filing_type"],
             by=request.user,
             skip_invalid=request.POST.get("skip_invalid") == "on",
+            **options,
         )
     except ImportFileError as error:
         messages.error(request, str(error))
         return redirect(request.path)
     if not result.written:
         # The register changed since the preview and some rows no longer fit: show them.
-        token = _stash(request, data, batch, stash["filing_type"], stash["name"])
+        token = _stash(request, data, batch, options, stash["name"])
         return _preview(request, context, result, token, batch, stash["name"])
     messages.success(
         request,

@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import DatabaseError, OperationalError, connection, connections, transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -41,6 +41,7 @@ from django.utils.text import slugify
 from .bulk import insert_rows
 from .models import (
     PENDING_STATUSES,
+    SEQUENCE_CONDITIONS,
     AIModel,
     Applicant,
     ApplicantKind,
@@ -48,6 +49,7 @@ from .models import (
     FilingType,
     Jurisdiction,
     Scope,
+    Sequence,
     Status,
     StatusChange,
     search_text,
@@ -1039,10 +1041,15 @@ def write_published_list(path, rows, seed):
     )
     numbers = _FilingNumbers(rng)
     today = timezone.localdate()
+    # The next list's national filings go on from the register's last 序号.
+    last = AIModel.objects.filter(SEQUENCE_CONDITIONS[Sequence.FILING]).aggregate(
+        last=Max("seq_no")
+    )["last"]
+    start = (last or 0) + 1
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["序号", "属地", "模型名称", "备案单位", "备案号", "备案时间"])
-        for seq_no in range(1, rows + 1):
+        for seq_no in range(start, start + rows):
             # Three-syllable brands never occur in the generated register, so every row is new.
             brand_zh, brand_py = names.brand(3)
             noun_zh = rng.choice(MODEL_NOUNS)[0]

@@ -151,6 +151,10 @@ class Row:
     def sequence(self):
         return sequence_of(self.filing_type, self.on_device_scenario)
 
+    @property
+    def sequence_label(self):
+        return choice_label(Sequence, self.sequence)
+
     def history_note(self, batch):
         """The note of the step that enters the row: where it was published, and what
         the import read otherwise than the cells say."""

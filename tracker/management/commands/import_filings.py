@@ -14,12 +14,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="CSV (UTF-8 or GB18030) or XLSX file")
         parser.add_argument("--batch", required=True, help="slug of the batch the list belongs to")
-        parser.add_argument("--type", choices=FilingType.values, default=FilingType.FILING)
+        parser.add_argument(
+            "--type",
+            choices=FilingType.values,
+            help="the type of every row; by default each row's number says (an S serial "
+            "after the date: a registration), and rows whose number disagrees are reported",
+        )
         parser.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
         parser.add_argument(
             "--skip-invalid",
             action="store_true",
             help="import the good rows and write the bad ones to FILE.rejected.csv",
+        )
+        parser.add_argument(
+            "--unswap",
+            action="store_true",
+            help="import rows whose model and applicant cells are swapped with the cells "
+            "exchanged (listed, and noted in each model's history) instead of refusing them",
         )
         parser.add_argument("--user", help="username recorded as having entered the rows")
 
@@ -43,12 +54,15 @@ class Command(BaseCommand):
                 by=by,
                 dry_run=options["dry_run"],
                 skip_invalid=options["skip_invalid"],
+                unswap=options["unswap"],
             )
         except ImportFileError as error:
             raise CommandError(f"{options['file']}: {error} Nothing was imported.") from error
 
         for line in result.problem_lines():
             self.stderr.write(line)
+        for line in result.notice_lines():
+            self.stdout.write(line)
         self._report(result, options)
 
     def _report(self, result, options):
