@@ -1,0 +1,449 @@
+"""The shipped published register: every CAC list, loaded as ``make run`` loads it.
+
+The register is loaded once for the module; each test reads it inside its own transaction,
+so what a test writes is rolled back.
+"""
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tracker import importer
+from tracker.models import (
+    SEQUENCE_CONDITIONS,
+    AIModel,
+    Applicant,
+    Batch,
+    FilingType,
+    Sequence,
+    Source,
+    Status,
+    StatusChange,
+)
+from tracker.published import CAC_DIR, batch_slug
+
+pytestmark = pytest.mark.django_db
+
+LISTS = CAC_DIR / "lists"
+
+
+@pytest.fixture(scope="module")
+def loaded(django_db_setup, django_db_blocker):
+    """The output of ``load_register``, with the register it loaded in the database."""
+    out = io.StringIO()
+    with django_db_blocker.unblock():
+        call_command("load_register", stdout=out)
+    yield out.getvalue()
+    with django_db_blocker.unblock():
+        for model in (Source, StatusChange, AIModel, Applicant, Batch):
+            model.objects.all().delete()
+
+
+def published_lists():
+    with open(CAC_DIR / "batches.csv", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def rows_of(name):
+    with open(LISTS / name, encoding="utf-8") as handle:
+        return list(csv.reader(handle))[1:]
+
+
+def listed(sequence, seq_no):
+    return AIModel.objects.select_related("applicant__jurisdiction").get(
+        SEQUENCE_CONDITIONS[sequence], seq_no=seq_no
+    )
+
+
+def table_sequence(name):
+    if "registrations" in name:
+        return Sequence.REGISTRATION
+    return Sequence.ON_DEVICE if "on-device" in name else Sequence.FILING
+
+
+def counts():
+    return tuple(
+        model.objects.count() for model in (Batch, Applicant, AIModel, StatusChange, Source)
+    )
+
+
+# Counts -----------------------------------------------------------------------------------
+
+
+def test_every_published_row_is_one_approved_model(loaded):
+    assert AIModel.objects.count() == 1842
+    assert AIModel.objects.filter(SEQUENCE_CONDITIONS[Sequence.FILING]).count() == 1105
+    assert AIModel.objects.filter(SEQUENCE_CONDITIONS[Sequence.ON_DEVICE]).count() == 7
+    assert AIModel.objects.filter(SEQUENCE_CONDITIONS[Sequence.REGISTRATION]).count() == 730
+    assert set(AIModel.objects.values_list("status", flat=True)) == {Status.APPROVED}
+    assert StatusChange.objects.filter(from_status="", to_status=Status.APPROVED).count() == 1842
+    assert Batch.objects.count() == 14
+
+
+@pytest.mark.parametrize("entry", published_lists(), ids=lambda entry: entry["list"])
+def test_each_list_holds_exactly_the_rows_of_its_tables(loaded, entry):
+    batch = Batch.objects.get(slug=batch_slug(entry["list"]))
+    for name in entry["files"].split():
+        published = sorted(int(row[0]) for row in rows_of(name))
+        entered = batch.models.filter(SEQUENCE_CONDITIONS[table_sequence(name)])
+        assert sorted(entered.values_list("seq_no", flat=True)) == published, name
+    assert batch.models.count() == sum(len(rows_of(name)) for name in entry["files"].split())
+
+
+@pytest.mark.parametrize("entry", published_lists(), ids=lambda entry: entry["list"])
+def test_each_batch_carries_its_notice_date_and_announced_totals(loaded, entry):
+    batch = Batch.objects.get(slug=batch_slug(entry["list"]))
+
+    assert batch.source_url == entry["notice_url"]
+    assert batch.announced_label == entry["announced_on"]
+    assert batch.announced_precision == entry["announced_on_known_to"]
+    assert batch.reported_total == (int(entry["announced_filings_total"] or 0) or None)
+    assert batch.reported_registrations_total == (
+        int(entry["announced_registrations_total"] or 0) or None
+    )
+    assert batch.title_zh == entry["title_zh"]
+
+
+def test_cumulative_entered_counts_meet_every_announced_total_but_registration_263(loaded):
+    filings = registrations = 0
+    for entry in published_lists():
+        batch = Batch.objects.get(slug=batch_slug(entry["list"]))
+        filings += batch.models.filter(filing_type=FilingType.FILING).count()
+        registrations += batch.models.filter(filing_type=FilingType.REGISTRATION).count()
+        if entry["announced_filings_total"]:
+            assert filings == int(entry["announced_filings_total"]), entry["list"]
+        if entry["announced_registrations_total"]:
+            # Registration No. 263 is in no published list: one short from 2025-08 on.
+            expected = int(entry["announced_registrations_total"])
+            assert registrations == (expected - 1 if expected >= 263 else expected)
+    assert (filings, registrations) == (1112, 730)
+
+
+def test_the_reports_page_explains_every_difference(client, loaded):
+    response = client.get("/reports/batches/")
+
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text))
+    assert text.count("No. 263 of the") == 7
+    assert (
+        "Registrations: No. 263 of the 731 announced so far is in none of the published lists, "
+        "so the register cannot hold it." in text
+    )
+    assert "The filings total includes 7 on-device filings" in text
+    assert text.count("No cumulative total is known for this notice.") == 4
+
+
+def test_the_overview_and_the_models_page_say_how_much_of_the_record_is_held(client, loaded):
+    expected = (
+        "The register holds 1,842 of the 1,843 filings and registrations the CAC has "
+        "announced, up to its latest list of 2026-09-14."
+    )
+    for url in ("/", "/models/"):
+        text = re.sub(r"\s+", " ", client.get(url).text)
+        assert expected in text, url
+
+
+def test_an_empty_search_says_what_the_register_covers_and_never_implies_a_refusal(client, loaded):
+    text = re.sub(r"\s+", " ", client.get("/models/?q=Qwen").text)
+
+    assert "No model matches these filters." in text
+    assert (
+        "The register holds every filing and registration in the CAC's published lists, up to "
+        "the list of 2026-09-14." in text
+    )
+    assert "That does not mean it was refused" in text
+
+
+# Loading again ----------------------------------------------------------------------------
+
+
+def test_loading_again_creates_and_changes_nothing(loaded):
+    before = counts()
+    steps = list(StatusChange.objects.order_by("pk").values_list("pk", "note"))
+    out = io.StringIO()
+
+    call_command("load_register", stdout=out)
+
+    assert counts() == before == (14, 1581, 1842, 1842, 1)
+    assert list(StatusChange.objects.order_by("pk").values_list("pk", "note")) == steps
+    assert (
+        "1842 rows in 26 tables, 0 models, 0 applicants and 0 batches created, 0 sources "
+        "added, 0 facts from other sources applied." in out.getvalue()
+    )
+
+
+def test_the_first_load_reports_what_it_did(loaded):
+    assert (
+        "1842 rows in 26 tables, 1842 models, 1581 applicants and 14 batches created, "
+        "1 sources added" in loaded
+    )
+    assert "2025-10_registrations.csv: Row 24: The number Jiangsu-SiWeiXiangLiangZhiSuanYun- " in (
+        loaded
+    )
+    assert "56 rows have a note in their date cell" in loaded
+    assert loaded.count("in each other's columns") == 6
+
+
+def _re_extracted(name):
+    """The list as another extraction would give it: the other header generation, line-wrap
+    spaces elsewhere, full-width brackets as ASCII, provinces without their suffix."""
+    rows = rows_of(name)
+    header = ["序号", "属地", "模型名称", "备案单位", "备案号", "备案时间"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for seq_no, place, model, applicant, number, day in rows:
+        applicant = applicant.replace(" ", "").replace("（", "(").replace("）", ")")
+        applicant = applicant[:2] + " " + applicant[2:]
+        model = model.replace(" ", "")
+        number = number.replace(" ", "").replace("-", " - ", 1)
+        place = re.sub("(省|市)$", "", place.replace(" ", ""))
+        writer.writerow([seq_no, place, model, applicant, number, day])
+    return out.getvalue().encode()
+
+
+@pytest.mark.parametrize("name", ["2024-04_filings.csv", "2025-12_registrations.csv"])
+def test_a_second_extraction_of_a_list_matches_the_same_records(loaded, name):
+    batch = Batch.objects.get(slug=batch_slug(name[:7]))
+    before = counts()
+
+    result = importer.import_list(_re_extracted(name), batch=batch, unswap=True)
+
+    assert result.problem_lines() == []
+    assert (result.created_models, result.created_applicants) == (0, 0)
+    assert len(result.unchanged) == len(rows_of(name))
+    assert counts() == before
+
+
+# The seed's January 2024 round ------------------------------------------------------------
+
+
+def test_the_news_reports_fourteen_models_are_rows_66_to_79_each_once(loaded):
+    source = Source.objects.get()
+    named = source.ai_models.order_by("seq_no")
+
+    assert [m.seq_no for m in named] == list(range(66, 80))
+    assert {m.approved_on.isoformat() for m in named} == {"2024-01-17"}
+    assert {m.batch.slug for m in named} == {"cac-2024-04"}
+    assert source.url.startswith("https://mpost.io/china-approves-14-llms")
+    # Each is one record: no other model of its applicant has its name.
+    for ai_model in named:
+        assert AIModel.objects.filter(applicant=ai_model.applicant, name_key=ai_model.name_key)
+        assert (
+            AIModel.objects.filter(
+                applicant=ai_model.applicant,
+                filing_type=FilingType.FILING,
+                name_key=ai_model.name_key,
+            ).count()
+            == 1
+        )
+
+
+def test_the_news_facts_are_on_the_listed_records(loaded):
+    threatbook = listed(Sequence.FILING, 76)
+    moxiaoxian = listed(Sequence.FILING, 70)
+    pinshang = listed(Sequence.FILING, 69)
+    xiaomi = listed(Sequence.FILING, 68)
+
+    assert (threatbook.name_zh, threatbook.name_en, threatbook.sector) == (
+        "微步情报智脑",
+        "XGPT",
+        "cybersecurity",
+    )
+    assert threatbook.applicant.name_en == "ThreatBook"
+    assert (moxiaoxian.name_zh, moxiaoxian.name_en, moxiaoxian.alias_list) == (
+        "摹小仙",
+        "Moxiaoxian",
+        ["墨晓仙"],
+    )
+    assert (pinshang.name_en, pinshang.alias_list) == ("Pinshang", ["品商"])
+    assert xiaomi.applicant.name_en == "Xiaomi"
+    assert (
+        xiaomi.description
+        == "As the news reported it on 2024-01-29: an LLM approved for commercial use."
+    )
+
+
+@pytest.mark.parametrize(
+    "query, seq_no",
+    [("XGPT", 76), ("Pinshang", 69), ("墨晓仙", 70), ("Resume polishing tool", 73)],
+)
+def test_the_names_the_news_used_find_the_merged_record(client, loaded, query, seq_no):
+    ai_model = listed(Sequence.FILING, seq_no)
+
+    response = client.get("/models/", {"q": query})
+
+    assert ai_model.get_absolute_url() in response.text
+
+
+def test_the_batch_page_groups_rows_by_approval_date_and_cites_the_news(client, loaded):
+    text = re.sub(r"\s+", " ", client.get("/batches/cac-2024-04/").text)
+
+    assert "National filings · approved 2024-01-17 · 14 rows" in text
+    assert "National filings · approved 2023-08-31 · 8 rows" in text
+    assert text.count("Reported in the news:") == 1
+    assert "China Approves 14 LLMs and Enterprise Applications" in text
+
+
+def test_a_month_only_announcement_is_shown_to_the_month(client, loaded):
+    text = re.sub(r"\s+", " ", client.get("/batches/cac-2024-08/").text)
+
+    assert "Announced on 2024-08 (the day is not known)" in re.sub(r"<[^>]+>", " ", text).replace(
+        "  ", " "
+    )
+
+
+# Each flaw of the extraction, on its real row ---------------------------------------------
+
+
+def test_line_wrap_spaces_between_chinese_characters_and_beside_hyphens_are_removed(loaded):
+    ernie = listed(Sequence.FILING, 1)
+    spark = listed(Sequence.FILING, 9)
+    wps = listed(Sequence.FILING, 18)
+
+    assert ernie.applicant.name_zh == "北京百度网讯科技有限公司"
+    assert spark.filing_number == "Anhui-XingHuoRenZhiDaMoXing-20230823"
+    # White space between Latin words is real.
+    assert wps.name_en == "WPS AI"
+
+
+def test_both_filing_header_generations_and_the_registration_header_are_read(loaded):
+    assert listed(Sequence.FILING, 253).name_zh == "讯飞星火教育大模型"  # 模型名称, 备案号
+    assert listed(Sequence.FILING, 303).name_zh == "融建智能助手"  # 大模型名称, 备案编号
+    registration = listed(Sequence.REGISTRATION, 1)
+    assert (registration.name_zh, registration.filing_type) == ("变影", FilingType.REGISTRATION)
+    assert registration.filing_number == "Beijing-BianYing-20240428S0001"
+
+
+def test_the_on_device_scenario_is_stored_shown_and_exported(client, loaded):
+    apple = listed(Sequence.ON_DEVICE, 1)
+
+    assert (apple.name_zh, apple.on_device_scenario) == ("Apple智能", "苹果手机")
+    assert "苹果手机" in client.get(apple.get_absolute_url()).text
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                b"".join(
+                    client.get("/models/export.csv", {"q": "Apple智能"}).streaming_content
+                ).decode("utf-8-sig")
+            )
+        )
+    )
+    assert rows[1][rows[0].index("on_device_scenario")] == "苹果手机"
+    assert rows[1][rows[0].index("seq_no")] == "1"
+
+
+def test_a_note_in_the_date_cell_keeps_the_date_and_goes_to_the_history(client, loaded):
+    late = listed(Sequence.REGISTRATION, 407)
+
+    assert late.approved_on.isoformat() == "2025-01-07"
+    (step,) = late.history.all()
+    assert step.note == (
+        "Published in Generative AI services filed and registered (2025-12 list). The list dates it "
+        "“2025/1/7” with the note “补登” (entered late)."
+    )
+    assert "(entered late)" in client.get(late.get_absolute_url()).text
+
+
+def test_a_truncated_number_is_kept_as_published_and_flagged(client, loaded):
+    cut = listed(Sequence.REGISTRATION, 286)
+
+    assert cut.filing_number == "Jiangsu-SiWeiXiangLiangZhiSuanYun-"
+    assert "looks cut off in the published list" in client.get(cut.get_absolute_url()).text
+    out = io.StringIO()
+    call_command("check_integrity", stdout=out)
+    assert f"Model {cut.pk} ({cut.slug}): The number Jiangsu-SiWeiXiangLiangZhiSuanYun- " in (
+        out.getvalue()
+    )
+
+
+def test_a_mistyped_region_in_a_number_is_flagged(client, loaded):
+    typo = AIModel.objects.get(filing_number__startswith="Shinghai-")
+
+    assert "“Shinghai”" in client.get(typo.get_absolute_url()).text
+
+
+def test_registration_263_is_missing_and_no_other_number_is(loaded):
+    numbers = set(
+        AIModel.objects.filter(SEQUENCE_CONDITIONS[Sequence.REGISTRATION]).values_list(
+            "seq_no", flat=True
+        )
+    )
+    assert set(range(1, 732)) - numbers == {263}
+
+
+def test_swapped_rows_are_read_the_other_way_round_and_say_so(loaded):
+    sensetime = listed(Sequence.FILING, 340)
+
+    assert sensetime.name_zh == "商汤AI代码生成模型"
+    assert sensetime.applicant.name_zh == "深圳市商汤科技有限公司"
+    assert "in each other's columns" in sensetime.history.get().note
+    assert listed(Sequence.FILING, 345).applicant.name_zh == "广东智媒云图科技股份有限公司"
+
+
+def test_swapped_rows_are_refused_by_an_import_that_is_not_told_to_read_them_back(loaded):
+    batch = Batch.objects.get(slug="cac-2025-03")
+    data = (LISTS / "2025-03_filings.csv").read_bytes()
+
+    result = importer.import_list(data, batch=batch, dry_run=True)
+
+    assert [row.number for row in result.bad_rows] == [39, 40, 41, 42, 43, 44]
+    assert result.problem_lines()[0] == (
+        "Row 39: the model and applicant columns look swapped: the model name "
+        "“深圳市商汤科技有限公司” looks like an organisation."
+    )
+
+
+def test_ascii_and_full_width_brackets_name_one_applicant(loaded):
+    didi_filing = listed(Sequence.FILING, 110)
+    didi_registration = listed(Sequence.REGISTRATION, 508)
+
+    assert didi_filing.applicant == didi_registration.applicant
+    assert didi_filing.applicant.name_zh == "滴滴出行(北京)网络平台技术有限公司"
+
+
+def test_province_suffixes_and_autonomous_regions_map_to_one_jurisdiction(loaded):
+    assert listed(Sequence.FILING, 1).applicant.jurisdiction.code == "BJ"  # 北京市
+    assert listed(Sequence.REGISTRATION, 302).applicant.jurisdiction.code == "GX"  # 广西壮族自治区
+
+
+def test_a_company_that_files_a_model_and_registers_an_app_of_one_name_has_both(loaded):
+    filed = listed(Sequence.FILING, 68)
+    registered = listed(Sequence.REGISTRATION, 76)
+
+    assert filed.name_zh == registered.name_zh == "小爱同学AI助手"
+    assert filed.applicant == registered.applicant
+    assert filed.pk != registered.pk
+
+
+# Search -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, name",
+    [
+        ("pangu", "华为云盘古NLP大模型"),
+        ("ChatGLM", "智谱清言(ChatGLM)"),
+        ("AndesGPT", "AndesGPT大模型"),
+        ("Anhui-XingHuoRenZhiDaMoXing-20230823", "星火认知大模型"),
+        ("Anhui-XingHuoRenZhiDaMoXing- 20230823", "星火认知大模型"),
+        ("文心一言", "文心一言"),
+        ("豆包", "豆包手机助手"),
+        ("Apple", "Apple智能"),
+    ],
+)
+def test_search_finds_what_people_type(client, loaded, query, name):
+    ai_model = AIModel.objects.get(name_zh=name)
+
+    response = client.get("/models/", {"q": query})
+
+    assert ai_model.get_absolute_url() in response.text
+
+
+def test_the_shipped_lists_are_the_projects_own_copy():
+    assert Path(importer.__file__).parent / "data" / "cac" == CAC_DIR
+    assert len(list(LISTS.glob("*.csv"))) == 26
+    assert (CAC_DIR / "README.md").exists()
