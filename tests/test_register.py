@@ -342,8 +342,8 @@ def test_a_note_in_the_date_cell_keeps_the_date_and_goes_to_the_history(client, 
     assert late.approved_on.isoformat() == "2025-01-07"
     (step,) = late.history.all()
     assert step.note == (
-        "Published in Generative AI services filed and registered (2025-12 list). The list dates it "
-        "“2025/1/7” with the note “补登” (entered late)."
+        "Published in Generative AI services filed and registered (2025-12 list). The list "
+        "dates it “2025/1/7” with the note “补登” (entered late)."
     )
     assert "(entered late)" in client.get(late.get_absolute_url()).text
 
