@@ -635,10 +635,10 @@ def test_detail_pages_query_counts_do_not_grow_with_rows(client, django_assert_n
     with django_assert_num_queries(6):
         client.get(applicant.get_absolute_url())
     # The batch; the register's stamp; entered counts (cached after); the page count; the
-    # page's rows; the sources that named them.
-    with django_assert_num_queries(6):
+    # page's rows; the sizes of its approval rounds; the sources that named them.
+    with django_assert_num_queries(7):
         client.get(batch.get_absolute_url())
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         client.get(batch.get_absolute_url())
 
 

@@ -105,7 +105,10 @@ def test_each_batch_carries_its_notice_date_and_announced_totals(loaded, entry):
     assert batch.reported_registrations_total == (
         int(entry["announced_registrations_total"] or 0) or None
     )
-    assert batch.title_zh == entry["title_zh"]
+    if entry["title_zh"]:
+        assert batch.title_zh == entry["title_zh"]
+    else:
+        assert batch.title_zh == "端侧生成式人工智能服务已备案信息（2026年7月）"
 
 
 def test_cumulative_entered_counts_meet_every_announced_total_but_registration_263(loaded):
@@ -139,10 +142,10 @@ def test_the_reports_page_explains_every_difference(client, loaded):
 def test_the_overview_and_the_models_page_say_how_much_of_the_record_is_held(client, loaded):
     expected = (
         "The register holds 1,842 of the 1,843 filings and registrations the CAC has "
-        "announced, up to its latest list of 2026-09-14."
+        "announced, up to its latest list, published 2026-09-14."
     )
     for url in ("/", "/models/"):
-        text = re.sub(r"\s+", " ", client.get(url).text)
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", client.get(url).text))
         assert expected in text, url
 
 
@@ -150,11 +153,15 @@ def test_an_empty_search_says_what_the_register_covers_and_never_implies_a_refus
     text = re.sub(r"\s+", " ", client.get("/models/?q=Qwen").text)
 
     assert "No model matches these filters." in text
-    assert (
-        "The register holds every filing and registration in the CAC's published lists, up to "
-        "the list of 2026-09-14." in text
-    )
+    assert "A name that is not found here is not in a published list under that name." in text
     assert "That does not mean it was refused" in text
+
+
+def test_an_empty_result_of_other_filters_makes_no_claim_about_the_name(client, loaded):
+    text = client.get("/models/?q=Apple&status=rejected").text
+
+    assert "No model matches these filters." in text
+    assert "not in a published list" not in text
 
 
 # Loading again ----------------------------------------------------------------------------
@@ -261,9 +268,8 @@ def test_the_news_facts_are_on_the_listed_records(loaded):
     )
     assert (pinshang.name_en, pinshang.alias_list) == ("Pinshang", ["品商"])
     assert xiaomi.applicant.name_en == "Xiaomi"
-    assert (
-        xiaomi.description
-        == "As the news reported it on 2024-01-29: an LLM approved for commercial use."
+    assert xiaomi.description == (
+        "Reported in the news on 2024-01-29: an LLM approved for commercial use."
     )
 
 
@@ -282,10 +288,37 @@ def test_the_names_the_news_used_find_the_merged_record(client, loaded, query, s
 def test_the_batch_page_groups_rows_by_approval_date_and_cites_the_news(client, loaded):
     text = re.sub(r"\s+", " ", client.get("/batches/cac-2024-04/").text)
 
-    assert "National filings · approved 2024-01-17 · 14 rows" in text
-    assert "National filings · approved 2023-08-31 · 8 rows" in text
+    text = re.sub(r"<[^>]+>", "", text)
+    assert "National filings · approved 2024-01-17 · 14 models" in text
+    assert "National filings · approved 2023-08-31 · 8 models" in text
     assert text.count("Reported in the news:") == 1
     assert "China Approves 14 LLMs and Enterprise Applications" in text
+
+
+def test_a_round_split_across_pages_gives_its_whole_size_and_says_it_continues(client, loaded):
+    first = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", client.get("/batches/cac-2024-04/").text))
+    second = re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", "", client.get("/batches/cac-2024-04/?page=2").text)
+    )
+
+    # The 12 filings approved on 2024-03-11 are rows 100–111 of the list's 117: five end
+    # the first page of 100, seven begin the second.
+    assert "National filings · approved 2024-03-11 · 12 models" in first
+    assert "continued from the previous page" not in first
+    assert (
+        "National filings · approved 2024-03-11 · 12 models (continued from the previous page)"
+        in second
+    )
+    assert second.count("continued from the previous page") == 1
+
+
+def test_a_number_published_with_a_space_inside_is_found_typed_whole(client, loaded):
+    spaced = AIModel.objects.filter(filing_number__contains=" ").order_by("pk").first()
+    whole = spaced.filing_number.replace(" ", "")
+
+    response = client.get("/models/", {"q": whole})
+
+    assert spaced.get_absolute_url() in response.text
 
 
 def test_a_month_only_announcement_is_shown_to_the_month(client, loaded):

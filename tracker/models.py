@@ -55,10 +55,12 @@ def days_in_review(status, submitted_on, approved_on, today=None):
 SEARCH_SEPARATOR = "\x1f"
 
 
-def search_text(model_zh, model_en, applicant_zh, applicant_en, aliases=""):
+def search_text(model_zh, model_en, applicant_zh, applicant_en, aliases="", number=""):
     """What a search on /models/ looks into, besides the filing number: the names of the
-    model and its applicant, the other names the model was reported under, and the pinyin
-    of the Chinese names as one word each (``pangu`` finds 华为云盘古NLP大模型)."""
+    model and its applicant, the other names the model was reported under, the pinyin of
+    the Chinese names as one word each (``pangu`` finds 华为云盘古NLP大模型), and a number
+    published with a space inside (``…PingTa i-2026…``) without it, so that the number
+    typed whole finds it."""
     return SEARCH_SEPARATOR.join(
         (
             model_zh,
@@ -68,6 +70,7 @@ def search_text(model_zh, model_en, applicant_zh, applicant_en, aliases=""):
             applicant_zh,
             applicant_en,
             pinyin_key(applicant_zh),
+            number.replace(" ", "") if " " in number else "",
         )
     )
 
@@ -486,7 +489,9 @@ class AIModelQuerySet(models.QuerySet):
 
     def rewrite_search_text(self, applicant):
         """Rewrite the search text of ``applicant``'s models after it was renamed."""
-        rows = self.filter(applicant=applicant).only("pk", "name_zh", "name_en", "aliases")
+        rows = self.filter(applicant=applicant).only(
+            "pk", "name_zh", "name_en", "aliases", "filing_number"
+        )
         for chunk in itertools.batched(rows.order_by("pk").iterator(), 1000):
             for ai_model in chunk:
                 ai_model.search_text = ai_model.make_search_text(applicant)
@@ -742,9 +747,16 @@ class AIModel(models.Model):
     def get_absolute_url(self):
         return reverse("tracker:model_detail", args=[self.slug])
 
-    def make_search_text(self, applicant):
+    def make_search_text(self, applicant, filing_number=None):
+        """``search_text`` of this model of ``applicant``, with ``filing_number`` when it
+        is about to replace the model's own."""
         return search_text(
-            self.name_zh, self.name_en, applicant.name_zh, applicant.name_en, self.aliases
+            self.name_zh,
+            self.name_en,
+            applicant.name_zh,
+            applicant.name_en,
+            self.aliases,
+            self.filing_number if filing_number is None else filing_number,
         )
 
     def set_derived_fields(self, applicant):

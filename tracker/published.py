@@ -109,13 +109,18 @@ def _batch_fields(row):
     list_name = row["list"].strip()
     on_device = "on-device" in list_name
     month = list_name[:7]
+    title_zh = row["title_zh"].strip()
     if on_device:
         title_en = f"Mobile on-device generative AI services filed ({month})"
+        # The attachment has no title of its own: a description in the list's words.
+        title_zh = (
+            title_zh or f"端侧生成式人工智能服务已备案信息（{month[:4]}年{int(month[5:])}月）"
+        )
     else:
         title_en = f"Generative AI services filed and registered ({month} list)"
     totals_source = row["totals_source"].strip()
     return {
-        "title_zh": row["title_zh"].strip(),
+        "title_zh": title_zh,
         "title_en": title_en,
         "announced_on": announced_on,
         "announced_precision": known_to,
@@ -123,7 +128,7 @@ def _batch_fields(row):
         "source_url": row["notice_url"].strip(),
         "reported_total": _count(row["announced_filings_total"]),
         "reported_registrations_total": _count(row["announced_registrations_total"]),
-        "description": f"Announced totals: {totals_source}." if totals_source else "",
+        "description": f"Source of the announced totals: {totals_source}." if totals_source else "",
     }
 
 
@@ -226,7 +231,7 @@ def load_seed_round(result):
             "scope": row["scope"] if row["scope"] in Scope.values else listed.scope,
             "sector": listed.sector or row["sector"].strip(),
             "description": listed.description
-            or f"As the news reported it on {row['reported_on']}: {row['what_was_reported']}.",
+            or f"Reported in the news on {row['reported_on']}: {row['what_was_reported']}.",
         }
         result.facts_changed += _save_changes(listed, values)
 

@@ -1,7 +1,8 @@
 import itertools
+from dataclasses import dataclass
 
 from django.core.paginator import EmptyPage, InvalidPage, Page, Paginator
-from django.db.models import F, Q
+from django.db.models import Case, Count, F, Q, Value, When
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -12,14 +13,18 @@ from . import charts, stats
 from .filters import DATE_PARAMS, DEFAULT_SORT, AIModelFilter, checked_query, localised_name
 from .models import (
     PENDING_STATUSES,
+    SEQUENCE_CONDITIONS,
     AIModel,
     Applicant,
     Batch,
     FilingType,
     Jurisdiction,
     Scope,
+    Sequence,
     Source,
     Status,
+    choice_label,
+    sequence_of,
 )
 from .numbers import number_problems, region_tokens
 
@@ -273,6 +278,8 @@ def model_list(request):
         "columns": _sort_columns(params, MODEL_COLUMNS, sort),
         "sort": params.get("sort", ""),
         "query": params.get("q", ""),
+        # An empty result of a search alone means the name is in no published list.
+        "search_only": set(filterset.active) == {"q"},
         "dates": {name: params.get(name, "") for name in DATE_PARAMS},
         "export_url": f"{reverse('tracker:models_export')}{_url(params)}".rstrip("?"),
         **_form_choices(filterset),
@@ -357,49 +364,82 @@ def batch_list(request):
     return _render_list(request, "tracker/batch_list.html", {}, page, page_problem)
 
 
+# A batch page's order: the published tables in turn (national filings, on-device filings,
+# registrations), each by approval date (the rounds the news reported), then as published.
+SEQUENCE_ORDER = {Sequence.FILING: 0, Sequence.ON_DEVICE: 1, Sequence.REGISTRATION: 2}
+BATCH_ORDER = (
+    Case(*(When(SEQUENCE_CONDITIONS[seq], then=Value(n)) for seq, n in SEQUENCE_ORDER.items())),
+    "approved_on",
+    F("seq_no").asc(nulls_last=True),
+    "pk",
+)
+
+
 def batch_detail(request, slug):
     batch = get_object_or_404(Batch, slug=slug)
     stats.RegisterStats().with_entered_counts([batch])
-    # The published tables in turn (filings, on-device filings, registrations), each by
-    # approval date, the rounds the news reported, then in published order.
-    models = (
-        AIModel.objects.for_listing()
-        .filter(batch=batch)
-        .order_by(
-            "filing_type",
-            "on_device_scenario",
-            "approved_on",
-            F("seq_no").asc(nulls_last=True),
-            "pk",
-        )
-    )
+    models = AIModel.objects.for_listing().filter(batch=batch).order_by(*BATCH_ORDER)
     page, page_problem = _paginate(request, models, BATCH_PER_PAGE)
     context = {
         "batch": batch,
-        "rounds": _rounds(page.object_list) if page else [],
+        "rounds": _rounds(batch, page) if page else [],
         "models_url": f"{reverse('tracker:model_list')}?batch={batch.slug}",
     }
     return _render_list(request, "tracker/batch_detail.html", context, page, page_problem)
 
 
-def _rounds(rows):
-    """A batch page's rows as (sequence label, approval date, sources, rows) groups; the
-    sources are the reports that named the round's models."""
-    rows = list(rows)
-    sources = {}
+@dataclass
+class Round:
+    """One approval date of one table of a batch, as far as a page shows it."""
+
+    label: str
+    day: object
+    total: int  # the round's models, on every page
+    continued: bool  # the round began on an earlier page
+    sources: list
+    rows: list
+
+
+def _rounds(batch, page):
+    """A batch page's rows in ``Round``s, each with the reports that named its models.
+
+    The rounds follow ``BATCH_ORDER``; a round's place in the whole batch, counted from the
+    rounds' sizes, tells whether it began on an earlier page.
+    """
+    rows = list(page.object_list)
+    sizes = (
+        batch.models.order_by()
+        .values_list("filing_type", "on_device_scenario", "approved_on")
+        .annotate(n=Count("pk"))
+    )
+    totals = {}
+    for filing_type, scenario, day, n in sizes:
+        key = (sequence_of(filing_type, scenario), day)
+        totals[key] = totals.get(key, 0) + n
+    starts, position = {}, 0
+    for key in sorted(totals, key=lambda key: (SEQUENCE_ORDER[key[0]], key[1])):
+        starts[key], position = position, position + totals[key]
+    cited = {}
     for source, model_id in Source.objects.filter(ai_models__in=rows).values_list(
         "pk", "ai_models"
     ):
-        sources.setdefault(model_id, set()).add(source)
-    by_pk = Source.objects.in_bulk({pk for pks in sources.values() for pk in pks})
-    groups = []
-    for (label, day), members in itertools.groupby(
-        rows, key=lambda m: (m.sequence_label, m.approved_on)
-    ):
+        cited.setdefault(model_id, set()).add(source)
+    sources = Source.objects.in_bulk({pk for pks in cited.values() for pk in pks})
+    rounds = []
+    for key, members in itertools.groupby(rows, key=lambda m: (m.sequence, m.approved_on)):
         members = list(members)
-        cited = sorted({pk for m in members for pk in sources.get(m.pk, ())})
-        groups.append((label, day, [by_pk[pk] for pk in cited], members))
-    return groups
+        named = sorted({pk for m in members for pk in cited.get(m.pk, ())})
+        rounds.append(
+            Round(
+                label=choice_label(Sequence, key[0]),
+                day=key[1],
+                total=totals[key],
+                continued=starts[key] < page.start_index() - 1,
+                sources=[sources[pk] for pk in named],
+                rows=members,
+            )
+        )
+    return rounds
 
 
 LATEST_BATCHES = 5

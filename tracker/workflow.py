@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from .bulk import insert_many
 from .models import AIModel, FilingType, Status, StatusChange, choice_label
-from .text import normalise_name
+from .text import clean_number, match_key
 
 S = Status
 
@@ -144,9 +144,11 @@ def transition(ai_model, to, *, by, on=None, note="", batch=None, filing_number=
         changes["approved_on"] = on
     if batch is not None:
         changes["batch"] = batch
-    filing_number = normalise_name(filing_number)
+    filing_number = clean_number(filing_number)
     if filing_number:
         changes["filing_number"] = filing_number
+        changes["number_key"] = match_key(filing_number)
+        changes["search_text"] = ai_model.make_search_text(ai_model.applicant, filing_number)
 
     with transaction.atomic():
         _check_date(ai_model, to, on)

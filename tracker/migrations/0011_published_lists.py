@@ -4,6 +4,7 @@ import importlib
 
 from django.db import migrations, models
 
+from tracker.models import search_text
 from tracker.text import match_key
 
 stamp = importlib.import_module("tracker.migrations.0004_register_stamp")
@@ -40,11 +41,22 @@ def fill_match_keys(apps, schema_editor):
     for applicant in applicants:
         applicant.name_key = match_key(applicant.name_zh or applicant.name_en)
     Applicant.objects.bulk_update(applicants, ["name_key"], batch_size=1000)
-    ai_models = list(AIModel.objects.only("name_zh", "name_en", "filing_number"))
+    ai_models = list(AIModel.objects.select_related("applicant"))
     for ai_model in ai_models:
         ai_model.name_key = match_key(ai_model.name_zh or ai_model.name_en)
         ai_model.number_key = match_key(ai_model.filing_number)
-    AIModel.objects.bulk_update(ai_models, ["name_key", "number_key"], batch_size=1000)
+        # The search text now holds the names' pinyin too.
+        applicant = ai_model.applicant
+        ai_model.search_text = search_text(
+            ai_model.name_zh,
+            ai_model.name_en,
+            applicant.name_zh,
+            applicant.name_en,
+            number=ai_model.filing_number,
+        )
+    AIModel.objects.bulk_update(
+        ai_models, ["name_key", "number_key", "search_text"], batch_size=1000
+    )
 
 
 class Migration(migrations.Migration):
