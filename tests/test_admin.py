@@ -820,11 +820,13 @@ def test_a_batch_without_a_slug_gets_one_from_its_title(client, editor):
             "title_en": "",
             "slug": "",
             "announced_on": "2024-08-01",
+            "announced_precision": "month",
             "authority": "Cyberspace Administration of China",
         },
     )
     assert response.status_code == 302
     assert Batch.objects.get().slug
+    assert Batch.objects.get().announced_label == "2024-08"
 
 
 # Anonymous users -------------------------------------------------------------------------

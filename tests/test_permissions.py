@@ -24,7 +24,7 @@ from tests.factories import (
 from tracker import reports
 from tracker import urls as tracker_urls
 from tracker.admin import CHANGE_FORM_ACTION, REVIEW_STEPS
-from tracker.models import AIModel, Applicant, Batch, FilingType, Status, StatusChange
+from tracker.models import AIModel, Applicant, Batch, FilingType, Source, Status, StatusChange
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def admin_url(model, view, *args):
 
 
 def one_of_each_registered_model():
-    ApprovedModelFactory()
+    Source.objects.create(title="A news report").ai_models.add(ApprovedModelFactory())
     UserFactory()
     objects = {
         model: model._default_manager.order_by("pk").first() for model in admin.site._registry

@@ -26,7 +26,7 @@ from .admin_forms import (
     ReviewStepForm,
 )
 from .exports import export_selected
-from .models import AIModel, Applicant, Batch, Jurisdiction, Status, StatusChange
+from .models import AIModel, Applicant, Batch, Jurisdiction, Source, Status, StatusChange
 
 admin.site.site_header = _("Generative AI approval tracker")
 admin.site.site_title = _("Generative AI approval tracker")
@@ -172,7 +172,18 @@ class BatchAdmin(admin.ModelAdmin):
     ]
     search_fields = ["title_zh", "title_en", "slug"]
     fieldsets = [
-        (None, {"fields": ["title_zh", "title_en", "slug", "announced_on", "covers_until"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title_zh",
+                    "title_en",
+                    "slug",
+                    ("announced_on", "announced_precision"),
+                    "covers_until",
+                ]
+            },
+        ),
         (_("Source"), {"fields": ["authority", "source_url", "description"]}),
         (
             _("Announced counts"),
@@ -204,6 +215,23 @@ class StatusChangeInline(ReadOnly, admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("recorded_by")
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    """Reports other than the published lists, cited on the pages of the models they name."""
+
+    list_display = ["title", "publisher", "published_on", "named_count"]
+    search_fields = ["title", "publisher", "url"]
+    autocomplete_fields = ["ai_models"]
+    fields = ["title", "publisher", "url", "published_on", "summary", "ai_models"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_named=Count("ai_models"))
+
+    @admin.display(description=_("models it names"), ordering="n_named")
+    def named_count(self, source):
+        return source.n_named
 
 
 @admin.register(AIModel)
@@ -261,7 +289,9 @@ class AIModelAdmin(admin.ModelAdmin):
                     "name_en",
                     *(["slug"] if obj is not None else []),
                     "applicant",
+                    "aliases",
                     ("filing_type", "scope"),
+                    "on_device_scenario",
                     "sector",
                     "upstream",
                 ]
@@ -273,7 +303,7 @@ class AIModelAdmin(admin.ModelAdmin):
                 "entry_status",
                 "entry_note",
                 "submitted_on",
-                "approved_on",
+                ("approved_on", "approved_on_estimated"),
                 "filing_number",
                 "batch",
                 "seq_no",
@@ -284,7 +314,14 @@ class AIModelAdmin(admin.ModelAdmin):
                 described,
                 (_("Staff only"), {"fields": ["internal_notes"]}),
             ]
-        review = ["status", "submitted_on", "approved_on", "filing_number", "batch", "seq_no"]
+        review = [
+            "status",
+            "submitted_on",
+            ("approved_on", "approved_on_estimated"),
+            "filing_number",
+            "batch",
+            "seq_no",
+        ]
         staff_only = ["internal_notes"]
         if self.has_change_permission(request, obj):
             staff_only.append("read_version")

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import workflow
-from .models import APPROVED_STATUSES, AIModel, Batch, Status
-from .text import normalise_name
+from .models import APPROVED_STATUSES, AIModel, Batch, Sequence, Status, choice_label, sequence_of
+from .text import clean_name, clean_number
 from .workflow import ENTRY_STATUSES
 
 STALE_EDIT = _(
@@ -19,15 +19,15 @@ STALE_EDIT = _(
 
 
 class NormalisedNamesForm(forms.ModelForm):
-    """Validates uniqueness against the names as the model stores them (NFKC, trimmed)."""
+    """Validates uniqueness against the names as the model stores them (see clean_name)."""
 
-    normalised_fields = ("name_zh", "name_en")
+    normalised_fields = {"name_zh": clean_name, "name_en": clean_name}
 
     def clean(self):
         cleaned = super().clean()
-        for name in self.normalised_fields:
+        for name, clean in self.normalised_fields.items():
             if name in cleaned:
-                cleaned[name] = normalise_name(cleaned[name])
+                cleaned[name] = clean(cleaned[name])
         return cleaned
 
 
@@ -48,13 +48,18 @@ def _check_approval_date(form, status):
 class AIModelForm(NormalisedNamesForm):
     """Checks shared by entering and editing a model, with messages a person understands."""
 
-    normalised_fields = ("name_zh", "name_en", "filing_number")
+    normalised_fields = {
+        "name_zh": clean_name,
+        "name_en": clean_name,
+        "filing_number": clean_number,
+    }
 
     def clean(self):
         cleaned = super().clean()
         for name in ("submitted_on", "approved_on"):
             if refusal := workflow.future_date_refusal(cleaned.get(name)):
                 self.add_error(name, refusal)
+        self._check_seq_no(cleaned)
         number = cleaned.get("filing_number")
         # An unchanged number is the model's own: the database's constraint still guards it.
         if (
@@ -64,6 +69,31 @@ class AIModelForm(NormalisedNamesForm):
         ):
             self.add_error("filing_number", refusal)
         return cleaned
+
+    def _check_seq_no(self, cleaned):
+        # The database keeps a 序号 to one row of its sequence; the form says so first.
+        seq_no = cleaned.get("seq_no")
+        filing_type = cleaned.get("filing_type", self.instance.filing_type)
+        if seq_no is None or not filing_type:
+            return
+        sequence = sequence_of(
+            filing_type, cleaned.get("on_device_scenario", self.instance.on_device_scenario)
+        )
+        holder = (
+            AIModel.objects.filter(sequence=sequence, seq_no=seq_no)
+            .exclude(pk=self.instance.pk)
+            .first()
+        )
+        if holder is not None:
+            self.add_error(
+                "seq_no",
+                _("No. %(n)s of the %(sequence)s is already %(model)s.")
+                % {
+                    "n": seq_no,
+                    "sequence": choice_label(Sequence, sequence).lower(),
+                    "model": holder,
+                },
+            )
 
 
 class AIModelAddForm(AIModelForm):
@@ -187,7 +217,7 @@ class ApprovalForm(ReviewStepForm):
     filing_number = forms.CharField(label=_("Filing number"), max_length=80, required=False)
 
     def clean_filing_number(self):
-        number = normalise_name(self.cleaned_data["filing_number"])
+        number = clean_number(self.cleaned_data["filing_number"])
         if not number:
             return ""
         if len(self.models) > 1:

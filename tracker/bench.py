@@ -41,7 +41,6 @@ from django.utils.text import slugify
 from .bulk import insert_rows
 from .models import (
     PENDING_STATUSES,
-    SEQUENCE_CONDITIONS,
     AIModel,
     Applicant,
     ApplicantKind,
@@ -573,6 +572,7 @@ MODEL_COLUMNS = (
     "approved_on_estimated",
     "name_key",
     "number_key",
+    "sequence",
 )
 STEP_COLUMNS = ("model_id", "from_status", "to_status", "happened_on", "recorded_at", "note")
 
@@ -642,6 +642,7 @@ class _Generator:
             False,
             match_key(name_zh or name_en),
             match_key(filing_number),
+            Sequence.REGISTRATION if registration else Sequence.FILING,
         )
         steps = [
             (model_id, previous, to_status, self.date(day), self._recorded_at(day), "")
@@ -1042,9 +1043,7 @@ def write_published_list(path, rows, seed):
     numbers = _FilingNumbers(rng)
     today = timezone.localdate()
     # The next list's national filings go on from the register's last 序号.
-    last = AIModel.objects.filter(SEQUENCE_CONDITIONS[Sequence.FILING]).aggregate(
-        last=Max("seq_no")
-    )["last"]
+    last = AIModel.objects.filter(sequence=Sequence.FILING).aggregate(last=Max("seq_no"))["last"]
     start = (last or 0) + 1
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)

@@ -287,9 +287,7 @@ def published_rows(queryset):
 def batch_export(batch):
     """A batch in the published layout, its tables in turn, with the on-device table's
     适用场景 as a last column."""
-    queryset = AIModel.objects.filter(batch=batch).order_by(
-        "filing_type", "on_device_scenario", "seq_no", "pk"
-    )
+    queryset = AIModel.objects.filter(batch=batch).order_by("sequence", "seq_no", "pk")
     return Export(f"batch-{batch.slug}", [*PUBLISHED_HEADER, "适用场景"], published_rows(queryset))
 
 

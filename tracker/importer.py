@@ -33,7 +33,6 @@ from .exports import FORMULA_STARTS, PUBLISHED_HEADER, Export
 from .models import (
     APPROVED_STATUSES,
     PENDING_STATUSES,
-    SEQUENCE_CONDITIONS,
     AIModel,
     Applicant,
     FilingType,
@@ -89,30 +88,44 @@ _DATE = re.compile(
 # A date cell's note in brackets: 2025/1/7 （补登）. NFKC made the brackets ASCII.
 _DATE_NOTE = re.compile(r"(?P<date>.*?)\s*\((?P<note>[^()]*)\)")
 _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
-ORGANISATION_ENDINGS = (
-    "公司",
-    "研究院",
-    "研究所",
-    "研究中心",
-    "实验室",
+_SEQ_NO = re.compile(r"\d{1,9}")
+# How a company's or a university's name ends. A model cell that ends so, beside an
+# applicant cell that ends like no organisation, makes a row whose cells look swapped.
+COMPANY_ENDINGS = ("公司", "集团", "研究院", "研究所", "大学", "学院", "实验室")
+# Applicants are also hospitals, broadcasters, government offices, associations…
+INSTITUTION_ENDINGS = (
+    *COMPANY_ENDINGS,
     "中心",
-    "大学",
-    "学院",
-    "集团",
-    "co., ltd",
-    "co.,ltd",
-    "co. ltd",
-    "ltd",
-    "limited",
-    "inc",
-    "corp",
-    "corporation",
-    "llc",
-    "gmbh",
-    "group",
-    "university",
-    "institute",
-    "laboratory",
+    "医院",
+    "电视台",
+    "报社",
+    "出版社",
+    "杂志社",
+    "局",
+    "办公室",
+    "委员会",
+    "协会",
+    "学会",
+    "联合会",
+    "商会",
+    "工会",
+    "工作室",
+    "银行",
+    "合作社",
+    "图书馆",
+    "文化馆",
+    "博物馆",
+    "学校",
+    "中学",
+    "小学",
+    "政府",
+    "法院",
+    "检察院",
+)
+_LATIN_ORGANISATION = re.compile(
+    r"\b(co\.?,?\s*ltd|ltd|limited|inc|corp|corporation|llc|gmbh|group|university|"
+    r"institute|laboratory)\.?$",
+    re.IGNORECASE,
 )
 
 
@@ -194,11 +207,10 @@ class ImportResult:
 
     def notice_lines(self, rows=None):
         """What the import read otherwise than the cells say, or keeps although it looks
-        wrong, for the rows it writes (or those of ``rows``)."""
+        wrong, for the rows it creates (or those of ``rows``)."""
         return [
             _("Row %(row)s: %(notice)s") % {"row": row.number, "notice": notice}
-            for row in (self.rows if rows is None else rows)
-            if row.ok
+            for row in (self.to_create if rows is None else rows)
             for notice in (*row.notices, *row.flags)
         ]
 
@@ -361,8 +373,12 @@ def _parse_row(number, values, filing_type, table_type, unswap):
     cells = {key: _text(values.get(key)) for key in (*FIELDS, *OPTIONAL_FIELDS)}
     cells["filing_number"] = clean_number(cells["filing_number"])
     row = Row(number=number, cells=cells)
-    digits = re.sub(r"\D", "", cells["seq_no"])
-    row.seq_no = int(digits) if digits and len(digits) < 10 else None
+    if _SEQ_NO.fullmatch(cells["seq_no"]):
+        row.seq_no = int(cells["seq_no"])
+    elif cells["seq_no"]:
+        row.problems.append(
+            _("the 序号 “%(seq)s” is not a number.") % {"seq": cells["seq_no"][:20]}
+        )
     row.model_name = cells["model_name"]
     row.applicant_name = cells["applicant"]
     row.filing_number = cells["filing_number"]
@@ -385,7 +401,7 @@ def _parse_row(number, values, filing_type, table_type, unswap):
         problems.append(
             _("the filing number is longer than %(n)s characters.") % {"n": MAX_NUMBER_LENGTH}
         )
-    if looks_like_organisation(row.model_name) and not looks_like_organisation(row.applicant_name):
+    if looks_swapped(row.model_name, row.applicant_name):
         if unswap:
             row.swapped = True
             row.model_name, row.applicant_name = row.applicant_name, row.model_name
@@ -420,6 +436,15 @@ def _set_type(row, filing_type, table_type):
                 "type": choice_label(FilingType, filing_type).lower(),
             }
         )
+    elif not filing_type and said and said != table_type:
+        row.notices.append(
+            _("The number %(number)s is a %(said)s number in a table of %(table)s.")
+            % {
+                "number": row.filing_number,
+                "said": choice_label(FilingType, said).lower(),
+                "table": choice_label(Sequence, table_type).lower(),
+            }
+        )
     row.filing_type = filing_type or said or table_type
     if row.on_device_scenario and row.filing_type == FilingType.REGISTRATION:
         row.problems.append(_("a registration has no on-device scenario (适用场景)."))
@@ -434,14 +459,16 @@ def _parse_date(row, value):
         text = row.cells["filing_date"]
         if note := _DATE_NOTE.fullmatch(text):
             text, row.date_note = note["date"], note["note"].strip()
-            meaning = DATE_NOTES.get(row.date_note)
+            if row.date_note not in DATE_NOTES:
+                # Another note (已注销: cancelled…) may say the row is no plain approval.
+                row.problems.append(
+                    _("the date cell's note “%(note)s” is not one the lists use: check the row.")
+                    % {"note": row.date_note[:40]}
+                )
+                return
             row.notices.append(
-                _("The list dates it “%(date)s” with the note “%(note)s”%(meaning)s.")
-                % {
-                    "date": text,
-                    "note": row.date_note,
-                    "meaning": f" ({meaning})" if meaning else "",
-                }
+                _("The list dates it “%(date)s” with the note “%(note)s” (%(meaning)s).")
+                % {"date": text, "note": row.date_note, "meaning": DATE_NOTES[row.date_note]}
             )
         if not text:
             row.problems.append(_("the filing date is empty."))
@@ -458,9 +485,18 @@ def _parse_date(row, value):
         )
 
 
-def looks_like_organisation(name):
-    folded = name.casefold().rstrip(" .)）")
-    return folded.endswith(ORGANISATION_ENDINGS)
+def looks_like_organisation(name, endings=INSTITUTION_ENDINGS):
+    """Whether ``name`` ends as an organisation's does (one of ``endings``, or a Latin
+    company form as a word of its own)."""
+    name = name.rstrip(" .)）")
+    return name.endswith(endings) or bool(_LATIN_ORGANISATION.search(name))
+
+
+def looks_swapped(model_name, applicant_name):
+    """Whether a row's model cell holds a company and its applicant cell something else."""
+    return looks_like_organisation(model_name, COMPANY_ENDINGS) and not looks_like_organisation(
+        applicant_name
+    )
 
 
 # Checking against the register ------------------------------------------------------------
@@ -480,16 +516,17 @@ class _Register:
     the models it could match, by filing number, by name or by 序号, read in chunks."""
 
     def __init__(self, rows):
-        keys = {match_key(row.applicant_name) for row in rows if row.applicant_name}
+        named = {row.applicant_name for row in rows if row.applicant_name}
         self.applicants = {}
         self.applicant_names = {}
-        # Applicants are matched on either name, whatever their spaces and case.
-        for chunk in itertools.batched(keys, CHUNK_SIZE):
+        # Applicants are matched on their key (the Chinese name, whatever its spaces) or on
+        # their English name in any case.
+        for chunk in itertools.batched(named, CHUNK_SIZE):
             found = (
                 Applicant.objects.annotate(name_en_folded=Lower("name_en"))
                 .filter(
-                    (Q(name_key__in=chunk) & ~Q(name_key=""))
-                    | (Q(name_en_folded__in=chunk) & ~Q(name_en=""))
+                    (Q(name_key__in=[match_key(name) for name in chunk]) & ~Q(name_key=""))
+                    | (Q(name_en_folded__in=[name.casefold() for name in chunk]) & ~Q(name_en=""))
                 )
                 .order_by()
             )
@@ -502,7 +539,7 @@ class _Register:
         self.by_name = {}
         self.by_seq = {}
         numbers = {match_key(row.filing_number) for row in rows if row.filing_number}
-        names = {match_key(row.model_name) for row in rows if row.model_name}
+        names = {row.model_name for row in rows if row.model_name}
         seq_nos = {}
         for row in rows:
             if row.seq_no is not None:
@@ -511,7 +548,13 @@ class _Register:
             Q(number_key__in=chunk) & ~Q(number_key="")
             for chunk in itertools.batched(numbers, CHUNK_SIZE)
         ] + [
-            Q(applicant_id__in=ids) & Q(name_key__in=chunk) & ~Q(name_key="")
+            # A model's key is its main name's; the English name of a model that has both
+            # is matched as it is.
+            Q(applicant_id__in=ids)
+            & (
+                (Q(name_key__in=[match_key(name) for name in chunk]) & ~Q(name_key=""))
+                | (Q(name_en__in=chunk) & ~Q(name_en=""))
+            )
             for ids in itertools.batched(self.applicant_names, CHUNK_SIZE)
             for chunk in itertools.batched(names, CHUNK_SIZE)
         ]
@@ -533,12 +576,12 @@ class _Register:
                 known = _Known(pk, number_key, applicant_id, status, name_zh or name_en)
                 if number_key:
                     self.by_number[number_key] = known
-                if name_key:
-                    self.by_name[(applicant_id, kind, name_key)] = known
+                for key in {name_key, match_key(name_en)} - {""}:
+                    self.by_name[(applicant_id, kind, key)] = known
         for sequence, wanted_seq in seq_nos.items():
             for chunk in itertools.batched(wanted_seq, CHUNK_SIZE):
                 found = (
-                    AIModel.objects.filter(SEQUENCE_CONDITIONS[sequence], seq_no__in=chunk)
+                    AIModel.objects.filter(sequence=sequence, seq_no__in=chunk)
                     .order_by()
                     .values_list("pk", "seq_no", "name_zh", "name_en")
                 )
@@ -597,7 +640,7 @@ def _match(row, register):
     by_number = register.by_number.get(number) if number else None
     name = (applicant_id, row.filing_type, match_key(row.model_name))
     by_name = register.by_name.get(name) if applicant else None
-    if by_number and by_number is not by_name:
+    if by_number and (by_name is None or by_number.pk != by_name.pk):
         row.problems.append(
             _("the filing number %(number)s already belongs to another model, “%(model)s”.")
             % {"number": row.filing_number, "model": by_number.label}

@@ -145,13 +145,12 @@ def sequence_of(filing_type, on_device_scenario):
     return Sequence.ON_DEVICE if on_device_scenario else Sequence.FILING
 
 
-# The condition under which a row's 序号 counts in each sequence, for the constraints
-# that keep each number to one row.
-SEQUENCE_CONDITIONS = {
-    Sequence.FILING: Q(filing_type="filing", on_device_scenario=""),
-    Sequence.REGISTRATION: Q(filing_type="registration"),
-    Sequence.ON_DEVICE: Q(filing_type="filing") & ~Q(on_device_scenario=""),
-}
+# The sequence a row must be in, for its type and on-device scenario: a constraint.
+SEQUENCE_FOLLOWS_TYPE = (
+    Q(sequence=Sequence.REGISTRATION, filing_type=FilingType.REGISTRATION)
+    | Q(sequence=Sequence.FILING, filing_type=FilingType.FILING, on_device_scenario="")
+    | (Q(sequence=Sequence.ON_DEVICE, filing_type=FilingType.FILING) & ~Q(on_device_scenario=""))
+)
 
 
 class ApplicantKind(models.TextChoices):
@@ -228,17 +227,6 @@ class JurisdictionResolver:
 
 
 class ApplicantQuerySet(models.QuerySet):
-    def matching(self, name_zh="", name_en=""):
-        """The applicant known by either name, whatever its spaces, bracket widths or
-        case, or None."""
-        keys = [key for key in (match_key(name_zh), match_key(name_en)) if key]
-        match = Q(pk__in=[])
-        if keys:
-            match |= Q(name_key__in=keys)
-        if name_en:
-            match |= Q(name_en__iexact=clean_name(name_en))
-        return self.filter(match).order_by("pk").first()
-
     def for_listing(self):
         """Each applicant with its model counts by status, in one query (the CSV export).
 
@@ -489,13 +477,14 @@ class AIModelQuerySet(models.QuerySet):
 
     def rewrite_search_text(self, applicant):
         """Rewrite the search text of ``applicant``'s models after it was renamed."""
-        rows = self.filter(applicant=applicant).only(
-            "pk", "name_zh", "name_en", "aliases", "filing_number"
-        )
-        for chunk in itertools.batched(rows.order_by("pk").iterator(), 1000):
-            for ai_model in chunk:
+        # The ids first: no cursor stays open on the table while it is written.
+        ids = list(self.filter(applicant=applicant).order_by("pk").values_list("pk", flat=True))
+        fields = ("pk", "name_zh", "name_en", "aliases", "filing_number")
+        for chunk in itertools.batched(ids, 1000):
+            rows = list(self.model.objects.filter(pk__in=chunk).only(*fields))
+            for ai_model in rows:
                 ai_model.search_text = ai_model.make_search_text(applicant)
-            self.model.objects.bulk_update(chunk, ["search_text"])
+            self.model.objects.bulk_update(rows, ["search_text"])
 
     def in_order(self, ids):
         """The rows of ``ids``, in that order: a page whose ids a narrower query chose."""
@@ -588,6 +577,15 @@ class AIModel(models.Model):
         blank=True,
         help_text=_("适用场景: the device an on-device service runs on, as published."),
     )
+    # Which published 序号 the row counts in: follows the type and the on-device scenario
+    # (set by set_derived_fields, checked by the database).
+    sequence = models.CharField(
+        _("published sequence"),
+        max_length=16,
+        choices=Sequence.choices,
+        default=Sequence.FILING,
+        editable=False,
+    )
     approved_on_estimated = models.BooleanField(
         _("approval date estimated"),
         default=False,
@@ -661,14 +659,12 @@ class AIModel(models.Model):
                 name="aimodel_unique_name_en_per_applicant",
             ),
             # Each published sequence numbers a row once.
-            *(
-                models.UniqueConstraint(
-                    fields=["seq_no"],
-                    condition=condition & Q(seq_no__isnull=False),
-                    name=f"aimodel_unique_{sequence}_seq_no",
-                )
-                for sequence, condition in SEQUENCE_CONDITIONS.items()
+            models.UniqueConstraint(
+                fields=["sequence", "seq_no"],
+                condition=Q(seq_no__isnull=False),
+                name="aimodel_unique_seq_no",
             ),
+            models.CheckConstraint(condition=SEQUENCE_FOLLOWS_TYPE, name="aimodel_sequence_known"),
         ]
         # On PostgreSQL, migration 0007 rebuilds the four indexes holding approved_on DESC
         # as DESC NULLS LAST, the listings' order (SQLite has no NULLS LAST in an index and
@@ -678,8 +674,11 @@ class AIModel(models.Model):
             models.Index(fields=["status", "submitted_on"], name="aimodel_status_submitted_idx"),
             # Default listing order and the feed: newest approvals first.
             models.Index(fields=["-approved_on", "id"], name="aimodel_approved_idx"),
-            # A batch page lists its models in published order.
-            models.Index(fields=["batch", "seq_no"], name="aimodel_batch_seq_idx"),
+            # A batch page lists its tables in turn, each by approval date, then as published.
+            models.Index(
+                fields=["batch", "sequence", "approved_on", "seq_no", "id"],
+                name="aimodel_batch_round_idx",
+            ),
             # Entered counts per batch and filing type (overview, /batches/), from the index alone.
             models.Index(fields=["batch", "filing_type"], name="aimodel_batch_type_idx"),
             # Counts by status for the applicants shown on /applicants/ and an applicant's
@@ -741,6 +740,7 @@ class AIModel(models.Model):
                 "search_text",
                 "name_key",
                 "number_key",
+                "sequence",
             }
         super().save(*args, **kwargs)
 
@@ -771,6 +771,7 @@ class AIModel(models.Model):
         )
         self.name_key = match_key(self.name_zh or self.name_en)
         self.number_key = match_key(self.filing_number)
+        self.sequence = sequence_of(self.filing_type, self.on_device_scenario)
         self.search_text = self.make_search_text(applicant)
 
     @property
@@ -798,10 +799,6 @@ class AIModel(models.Model):
     @property
     def filing_type_label(self):
         return choice_label(FilingType, self.filing_type)
-
-    @property
-    def sequence(self):
-        return sequence_of(self.filing_type, self.on_device_scenario)
 
     @property
     def sequence_label(self):

@@ -18,11 +18,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 
 from . import importer
 from .models import (
-    SEQUENCE_CONDITIONS,
     AIModel,
     Applicant,
     Batch,
@@ -63,6 +64,8 @@ class LoadResult:
     applicants_created: int = 0
     facts_changed: int = 0
     sources_created: int = 0
+    # Rows of lists loaded before that the register now holds otherwise (staff corrections).
+    differences: list = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -142,11 +145,22 @@ def _save_changes(obj, values):
     return bool(changed)
 
 
+def _check_url(url, name):
+    """Refuse an address a page could not link to safely (only http and https)."""
+    if not url:
+        return
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError as error:
+        raise LoadError(f"{name}: “{url}” is not a web address.") from error
+
+
 def load_batches(result):
     """Each published list as a batch, with the files of its tables, in published order."""
     lists = []
     for row in _rows(CAC_DIR / "batches.csv"):
         values = _batch_fields(row)
+        _check_url(values["source_url"], "batches.csv")
         batch = Batch.objects.filter(slug=batch_slug(row["list"].strip())).first()
         if batch is None:
             batch = Batch.objects.create(slug=batch_slug(row["list"].strip()), **values)
@@ -158,16 +172,29 @@ def load_batches(result):
 
 
 def load_lists(lists, result):
+    """Import each list's tables into its batch.
+
+    A table loaded before is imported again to add what it lacks: rows that no longer match
+    because staff corrected them are kept as corrected and reported. A table with a row
+    that cannot be loaded into an empty batch stops the load.
+    """
     for batch, files in lists:
+        loaded_before = batch.models.exists()
         for name in files:
             path = CAC_DIR / "lists" / name
             try:
-                imported = importer.import_list(importer.read_path(path), batch=batch, unswap=True)
+                imported = importer.import_list(
+                    importer.read_path(path),
+                    batch=batch,
+                    unswap=True,
+                    skip_invalid=loaded_before,
+                )
             except importer.ImportFileError as error:
                 raise LoadError(f"{name}: {error}") from error
             if not imported.written:
                 problems = "\n".join(imported.problem_lines())
                 raise LoadError(f"{name}: rows with problems, nothing written:\n{problems}")
+            result.differences += [f"{name}: {line}" for line in imported.problem_lines()]
             result.applicants_created += imported.created_applicants
             created = imported.to_create if imported.created_models else []
             result.lists.append(
@@ -187,9 +214,7 @@ def load_lists(lists, result):
 
 def _listed(sequence, seq_no):
     return (
-        AIModel.objects.select_related("applicant")
-        .filter(SEQUENCE_CONDITIONS[sequence], seq_no=seq_no)
-        .first()
+        AIModel.objects.select_related("applicant").filter(sequence=sequence, seq_no=seq_no).first()
     )
 
 
@@ -239,6 +264,7 @@ def load_seed_round(result):
 def load_sources(result):
     """Reports that name listed rows, each linked to the rows it names."""
     for row in _rows(FACTS_DIR / "sources.csv"):
+        _check_url(row["url"].strip(), "sources.csv")
         source, created = Source.objects.get_or_create(
             title=row["title"].strip(),
             url=row["url"].strip(),
@@ -250,7 +276,7 @@ def load_sources(result):
         )
         result.sources_created += created
         named = AIModel.objects.filter(
-            SEQUENCE_CONDITIONS[row["sequence"]],
+            sequence=row["sequence"],
             seq_no__range=(int(row["seq_from"]), int(row["seq_to"])),
         )
         source.ai_models.add(*named)

@@ -17,14 +17,12 @@ from .bulk import CHUNK_SIZE
 from .exports import Export, url_maker
 from .models import (
     PENDING_STATUSES,
-    SEQUENCE_CONDITIONS,
     AIModel,
     Jurisdiction,
     Scope,
     Sequence,
     choice_label,
     latest_step,
-    sequence_of,
 )
 
 
@@ -198,123 +196,146 @@ def batches_export(params=None, base_url=""):
     return Export("batches", BATCHES_HEADER, batch_counts())
 
 
-def _sequence_extent():
-    """{(batch id, sequence): (rows, highest 序号)} for the published rows."""
+def sequence_extent():
+    """{(batch id, sequence): (rows, highest 序号)} for the published rows: one aggregate."""
     rows = (
         AIModel.objects.published()
         .filter(seq_no__isnull=False)
         .order_by()
-        .values_list("batch", "filing_type", "on_device_scenario")
+        .values_list("batch", "sequence")
         .annotate(n=Count("pk"), top=Max("seq_no"))
     )
-    extent = defaultdict(lambda: [0, 0])
-    for batch_id, filing_type, scenario, n, top in rows:
-        entry = extent[(batch_id, sequence_of(filing_type, scenario))]
-        entry[0] += n
-        entry[1] = max(entry[1], top)
-    return extent
+    return {(batch_id, sequence): (n, top) for batch_id, sequence, n, top in rows}
 
 
-def _missing_numbers(sequence, up_to):
-    """The 序号 of ``sequence`` from 1 to ``up_to`` that no published row has."""
-    present = set(
+def published_numbers(sequence):
+    """{序号: batch id} of ``sequence``'s published rows."""
+    return dict(
         AIModel.objects.published()
-        .filter(SEQUENCE_CONDITIONS[sequence], seq_no__lte=up_to)
-        .values_list("seq_no", flat=True)
+        .filter(sequence=sequence, seq_no__isnull=False)
+        .order_by()
+        .values_list("seq_no", "batch")
     )
-    return [n for n in range(1, up_to + 1) if n not in present]
 
 
 # Named one by one up to this many; beyond it the page gives the count.
 MAX_NAMED_MISSING = 20
 
 
-def _explain(label, sequences, running, announced, entered, on_device):
-    """Sentences on why ``entered`` differs from ``announced`` for one list.
+class _Reconciliation:
+    """The published numbering of every sequence, list by list, oldest first: what explains
+    a difference between the rows entered and the totals announced."""
 
-    The published numbers of ``sequences`` run up to their highest 序号 (``running``
-    holds rows and highest number of each); a total announced beyond them counts numbers
-    past the first sequence's highest. The numbers no published row has are what the
-    register cannot hold.
-    """
-    notes = []
-    if on_device:
-        notes.append(
-            _(
-                "The filings total includes %(n)d on-device filings, published in a list of "
-                "their own."
+    def __init__(self, register, timeline):
+        self.register = register
+        self.extent = register.cached("sequence_extent", sequence_extent)
+        self.position = {point.batch.pk: i for i, point in enumerate(timeline)}
+        self.running = {seq: [0, 0] for seq in Sequence.values}  # rows, highest 序号
+        self.numbers = {}
+
+    def add(self, batch):
+        for seq, (count, top) in self.running.items():
+            rows, highest = self.extent.get((batch.pk, seq), (0, 0))
+            self.running[seq] = [count + rows, max(top, highest)]
+
+    def missing(self, sequence, up_to, position):
+        """The 序号 of ``sequence`` up to ``up_to`` that no list up to ``position`` holds."""
+        if sequence not in self.numbers:
+            self.numbers[sequence] = self.register.cached(
+                f"published_numbers:{sequence}", lambda: published_numbers(sequence)
             )
-            % {"n": on_device}
-        )
-    if announced is None or announced == entered:
+        numbers = self.numbers[sequence]
+        return [
+            n
+            for n in range(1, up_to + 1)
+            if n not in numbers or self.position.get(numbers[n], position + 1) > position
+        ]
+
+    def explain(self, label, sequences, announced, entered, position):
+        """Sentences on why ``entered`` differs from ``announced`` for one list.
+
+        The numbers of ``sequences`` run up to their highest 序号 so far; a total announced
+        beyond them counts numbers past the first sequence's highest. The numbers that no
+        list holds are what the register cannot hold.
+        """
+        if announced is None or announced == entered:
+            return []
+        tops = {seq: self.running[seq][1] for seq in sequences}
+        tops[sequences[0]] += max(announced - sum(tops.values()), 0)
+        gaps = {seq: tops[seq] - self.running[seq][0] for seq in sequences}
+        if sum(gaps.values()) != announced - entered:
+            return [
+                _(
+                    "%(label)s: the notice announced %(announced)d, the published lists up to "
+                    "this one hold %(entered)d; their own numbering does not account for the "
+                    "difference."
+                )
+                % {"label": label, "announced": announced, "entered": entered}
+            ]
+        notes = []
+        for seq, gap in gaps.items():
+            values = {"sequence": choice_label(Sequence, seq), "count": gap, "top": tops[seq]}
+            if gap > MAX_NAMED_MISSING:
+                notes.append(
+                    _(
+                        "%(sequence)s: %(count)d of the %(top)d numbers announced so far are "
+                        "in none of the published lists, so the register cannot hold them."
+                    )
+                    % values
+                )
+            elif gap:
+                missing = self.missing(seq, tops[seq], position)
+                values["numbers"] = ", ".join(map(str, missing))
+                notes.append(
+                    ngettext(
+                        "%(sequence)s: No. %(numbers)s of the %(top)d numbers announced so far "
+                        "is in none of the published lists, so the register cannot hold it.",
+                        "%(sequence)s: Nos. %(numbers)s of the %(top)d numbers announced so "
+                        "far are in none of the published lists, so the register cannot hold "
+                        "them.",
+                        len(missing),
+                    )
+                    % values
+                )
         return notes
-    tops = {seq: running[seq][1] for seq in sequences}
-    tops[sequences[0]] += max(announced - sum(tops.values()), 0)
-    gaps = {seq: tops[seq] - running[seq][0] for seq in sequences}
-    if sum(gaps.values()) != announced - entered:
-        notes.append(
-            _(
-                "%(label)s: the notice announced %(announced)d, the published lists up to this "
-                "one hold %(entered)d; their own numbering does not account for the difference."
-            )
-            % {"label": label, "announced": announced, "entered": entered}
-        )
-        return notes
-    for seq, gap in gaps.items():
-        if not gap:
-            continue
-        if gap > MAX_NAMED_MISSING:
-            numbers = str(gap)
-        else:
-            numbers = ", ".join(str(n) for n in _missing_numbers(seq, tops[seq]))
-        notes.append(
-            ngettext(
-                "%(sequence)s: No. %(numbers)s of the %(top)d announced so far is in none of "
-                "the published lists, so the register cannot hold it.",
-                "%(sequence)s: %(count)d numbers of the %(top)d announced so far (%(numbers)s) "
-                "are in none of the published lists, so the register cannot hold them.",
-                gap,
-            )
-            % {
-                "sequence": choice_label(Sequence, seq),
-                "numbers": numbers,
-                "count": gap,
-                "top": tops[seq],
-            }
-        )
-    return notes
 
 
-def batch_reconciliation():
+def batch_reconciliation(register=None):
     """Per list, oldest first: the rows entered from it, the cumulative entered and announced
     totals of filings and registrations, and every difference explained."""
-    extent = _sequence_extent()
-    running = defaultdict(lambda: [0, 0])
+    register = register or stats.RegisterStats()
+    timeline = register.batch_timeline()
+    numbering = _Reconciliation(register, timeline)
     rows = []
-    for point in stats.batch_timeline():
-        batch = point.batch
-        for seq in Sequence.values:
-            count, top = extent.get((batch.pk, seq), (0, 0))
-            running[seq][0] += count
-            running[seq][1] = max(running[seq][1], top)
-        notes = _explain(
+    for position, point in enumerate(timeline):
+        numbering.add(point.batch)
+        notes = []
+        on_device = numbering.running[Sequence.ON_DEVICE][0]
+        if point.announced_filings is not None and on_device:
+            notes.append(
+                _(
+                    "The filings total includes %(n)d on-device filings, published in a list "
+                    "of their own."
+                )
+                % {"n": on_device}
+            )
+        notes += numbering.explain(
             _("Filings"),
             (Sequence.FILING, Sequence.ON_DEVICE),
-            running,
             point.announced_filings,
             point.entered_filings,
-            running[Sequence.ON_DEVICE][0] if point.announced_filings else 0,
-        ) + _explain(
+            position,
+        )
+        notes += numbering.explain(
             _("Registrations"),
             (Sequence.REGISTRATION,),
-            running,
             point.announced_registrations,
             point.entered_registrations,
-            0,
+            position,
         )
         if point.announced_filings is None and point.announced_registrations is None:
             notes.append(_("No cumulative total is known for this notice."))
-        rows.append({"point": point, "batch": batch, "notes": notes})
+        rows.append({"point": point, "batch": point.batch, "notes": notes})
     return rows
 
 

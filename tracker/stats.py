@@ -45,7 +45,7 @@ class RegisterStats:
     def __init__(self):
         self.stamp = register_stamp()
 
-    def _cached(self, name, compute):
+    def cached(self, name, compute):
         if self.stamp is None:
             return compute()
         key = f"tracker:stats:{connection.settings_dict['NAME']}:{self.stamp}:{name}"
@@ -57,11 +57,11 @@ class RegisterStats:
 
     @cached_property
     def summary(self):
-        return self._cached("summary", status_summary)
+        return self.cached("summary", status_summary)
 
     @cached_property
     def median_dates(self):
-        return self._cached(
+        return self.cached(
             "median_dates", lambda: median_submission_dates(self.summary.backlog_dated)
         )
 
@@ -70,18 +70,18 @@ class RegisterStats:
 
     @cached_property
     def entered(self):
-        return self._cached("entered", entered_counts)
+        return self.cached("entered", entered_counts)
 
     def with_entered_counts(self, batches):
         return set_entered_counts(batches, self.entered)
 
-    def batch_timeline(self):
-        return batch_timeline(self.entered)
+    def batch_timeline(self, batches=None):
+        return batch_timeline(self.entered, batches)
 
-    def coverage(self, timeline=None):
+    def coverage(self, timeline=None, batches=None):
         """How much of the published record the register holds; pass the
-        ``batch_timeline()`` already at hand."""
-        return coverage(self.batch_timeline() if timeline is None else timeline)
+        ``batch_timeline()`` or the batches already at hand."""
+        return coverage(self.batch_timeline(batches) if timeline is None else timeline)
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ def set_entered_counts(batches, counts):
     return batches
 
 
-def batch_timeline(counts=None):
+def batch_timeline(counts=None, batches=None):
     """Every batch, oldest first, with cumulative entered and announced counts.
 
     Entered counts are the models linked to each batch, summed up to that batch; pass
@@ -221,7 +221,11 @@ def batch_timeline(counts=None):
     """
     if counts is None:
         counts = entered_counts()
-    batches = set_entered_counts(list(Batch.objects.order_by("announced_on", "pk")), counts)
+    if batches is None:
+        batches = Batch.objects.order_by("announced_on", "pk")
+    else:
+        batches = sorted(batches, key=lambda batch: (batch.announced_on, batch.pk))
+    batches = set_entered_counts(list(batches), counts)
     points = []
     filings = registrations = 0
     for batch in batches:
@@ -241,34 +245,35 @@ def batch_timeline(counts=None):
 
 @dataclass(frozen=True)
 class Coverage:
-    """The register against the published record: the rows entered for the published
-    lists, and the CAC's latest announced totals of filings and registrations."""
+    """The register against the published record: the CAC's latest announced totals of
+    filings and of registrations, and the rows entered for the lists up to the ones that
+    announced them."""
 
     entered: int
     announced: int | None
     latest: Batch | None  # the latest published list
 
-    @property
-    def missing(self):
-        if self.announced is None:
-            return None
-        return max(self.announced - self.entered, 0)
-
 
 def coverage(timeline):
-    """The ``Coverage`` of a ``batch_timeline()``: the announced total is the latest one of
-    filings plus the latest one of registrations."""
+    """The ``Coverage`` of a ``batch_timeline()``."""
     if not timeline:
         return Coverage(entered=0, announced=None, latest=None)
-    last = timeline[-1]
-    filings = next((p.announced_filings for p in reversed(timeline) if p.announced_filings), None)
+    filings = next((p for p in reversed(timeline) if p.announced_filings is not None), None)
     registrations = next(
-        (p.announced_registrations for p in reversed(timeline) if p.announced_registrations),
-        None,
+        (p for p in reversed(timeline) if p.announced_registrations is not None), None
     )
-    announced = None if filings is None else filings + (registrations or 0)
-    return Coverage(
-        entered=last.entered_filings + last.entered_registrations,
-        announced=announced,
-        latest=last.batch,
-    )
+    if filings is None and registrations is None:
+        last = timeline[-1]
+        return Coverage(
+            entered=last.entered_filings + last.entered_registrations,
+            announced=None,
+            latest=last.batch,
+        )
+    announced = entered = 0
+    if filings is not None:
+        announced += filings.announced_filings
+        entered += filings.entered_filings
+    if registrations is not None:
+        announced += registrations.announced_registrations
+        entered += registrations.entered_registrations
+    return Coverage(entered=entered, announced=announced, latest=timeline[-1].batch)

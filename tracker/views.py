@@ -2,7 +2,8 @@ import itertools
 from dataclasses import dataclass
 
 from django.core.paginator import EmptyPage, InvalidPage, Page, Paginator
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db import connection
+from django.db.models import Count, F, Q
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -13,7 +14,6 @@ from . import charts, stats
 from .filters import DATE_PARAMS, DEFAULT_SORT, AIModelFilter, checked_query, localised_name
 from .models import (
     PENDING_STATUSES,
-    SEQUENCE_CONDITIONS,
     AIModel,
     Applicant,
     Batch,
@@ -24,7 +24,6 @@ from .models import (
     Source,
     Status,
     choice_label,
-    sequence_of,
 )
 from .numbers import number_problems, region_tokens
 
@@ -231,7 +230,7 @@ def _active_filters(filterset):
     return chips
 
 
-def _form_choices(filterset):
+def _form_choices(filterset, batches):
     selected = {
         name: {value for value, _label in values} for name, values in filterset.active.items()
     }
@@ -252,7 +251,7 @@ def _form_choices(filterset):
             "batch",
             [
                 (b.slug, f"{b.announced_label} {b.title}")
-                for b in Batch.objects.order_by("-announced_on", "-pk")
+                for b in sorted(batches, key=lambda b: (b.announced_on, b.pk), reverse=True)
             ],
         ),
         "applicants": filterset.active.get("applicant", []),
@@ -270,8 +269,10 @@ def model_list(request):
     )
     params = filterset.data
     sort = params.get("sort") or DEFAULT_SORT
+    # For the batch filter and the coverage line alike.
+    batches = list(Batch.objects.all())
     context = {
-        "coverage": stats.RegisterStats().coverage(),
+        "coverage": stats.RegisterStats().coverage(batches=batches),
         "filterset": filterset,
         "problems": filterset.problems,
         "active_filters": _active_filters(filterset),
@@ -282,7 +283,7 @@ def model_list(request):
         "search_only": set(filterset.active) == {"q"},
         "dates": {name: params.get(name, "") for name in DATE_PARAMS},
         "export_url": f"{reverse('tracker:models_export')}{_url(params)}".rstrip("?"),
-        **_form_choices(filterset),
+        **_form_choices(filterset, batches),
     }
     return _render_list(request, "tracker/model_list.html", context, page, page_problem, params)
 
@@ -365,14 +366,9 @@ def batch_list(request):
 
 
 # A batch page's order: the published tables in turn (national filings, on-device filings,
-# registrations), each by approval date (the rounds the news reported), then as published.
-SEQUENCE_ORDER = {Sequence.FILING: 0, Sequence.ON_DEVICE: 1, Sequence.REGISTRATION: 2}
-BATCH_ORDER = (
-    Case(*(When(SEQUENCE_CONDITIONS[seq], then=Value(n)) for seq, n in SEQUENCE_ORDER.items())),
-    "approved_on",
-    F("seq_no").asc(nulls_last=True),
-    "pk",
-)
+# registrations: the sequences' values sort so), each by approval date (the rounds the news
+# reported), then as published; aimodel_batch_round_idx holds it.
+BATCH_ORDER = ("sequence", "approved_on", "seq_no", "pk")
 
 
 def batch_detail(request, slug):
@@ -407,17 +403,13 @@ def _rounds(batch, page):
     rounds' sizes, tells whether it began on an earlier page.
     """
     rows = list(page.object_list)
-    sizes = (
-        batch.models.order_by()
-        .values_list("filing_type", "on_device_scenario", "approved_on")
-        .annotate(n=Count("pk"))
-    )
-    totals = {}
-    for filing_type, scenario, day, n in sizes:
-        key = (sequence_of(filing_type, scenario), day)
-        totals[key] = totals.get(key, 0) + n
+    sizes = batch.models.order_by().values_list("sequence", "approved_on").annotate(n=Count("pk"))
+    totals = {(sequence, day): n for sequence, day, n in sizes}
+    # The database's order: rows without an approval date first on SQLite, last on
+    # PostgreSQL.
+    nulls_last = connection.features.nulls_order_largest
     starts, position = {}, 0
-    for key in sorted(totals, key=lambda key: (SEQUENCE_ORDER[key[0]], key[1])):
+    for key in sorted(totals, key=lambda k: (k[0], (k[1] is None) == nulls_last, k[1] or "")):
         starts[key], position = position, position + totals[key]
     cited = {}
     for source, model_id in Source.objects.filter(ai_models__in=rows).values_list(

@@ -84,10 +84,11 @@ def future_date_refusal(day):
 
 
 def filing_number_refusal(number, exclude=()):
-    """Why ``number`` cannot go to a model other than those in ``exclude`` (pks), or None."""
+    """Why ``number`` cannot go to a model other than those in ``exclude`` (pks), or None:
+    another model holds it, whatever the spaces or case of either spelling."""
     holder = (
         AIModel.objects.select_related("applicant")
-        .filter(filing_number=number)
+        .filter(number_key=match_key(number))
         .exclude(pk__in=exclude)
         .first()
     )

@@ -23,6 +23,13 @@ class Command(BaseCommand):
                 )
         for line in result.notices:
             self.stdout.write(f"  {line}")
+        if result.differences:
+            self.stdout.write(
+                f"  {len(result.differences)} rows of lists loaded before differ from the "
+                "register, which keeps its corrected records:"
+            )
+            for line in result.differences:
+                self.stdout.write(f"    {line}")
         if result.dated_with_note:
             self.stdout.write(
                 f"  {result.dated_with_note} rows have a note in their date cell (补登: "
