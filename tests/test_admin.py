@@ -42,13 +42,16 @@ def change_data(ai_model, **changes):
         "name_zh": ai_model.name_zh,
         "name_en": ai_model.name_en,
         "slug": ai_model.slug,
+        "aliases": ai_model.aliases,
         "applicant": ai_model.applicant_id,
         "filing_type": ai_model.filing_type,
+        "on_device_scenario": ai_model.on_device_scenario,
         "scope": ai_model.scope,
         "sector": ai_model.sector,
         "upstream": ai_model.upstream_id or "",
         "submitted_on": ai_model.submitted_on or "",
         "approved_on": ai_model.approved_on or "",
+        **({"approved_on_estimated": "on"} if ai_model.approved_on_estimated else {}),
         "filing_number": ai_model.filing_number,
         "batch": ai_model.batch_id or "",
         "seq_no": ai_model.seq_no or "",
@@ -885,3 +888,38 @@ def test_the_filing_type_is_fixed_once_review_has_started(client, editor):
     assert AIModel.objects.get(pk=in_review.pk).filing_type == FilingType.FILING
     assert accepted.status_code == 302
     assert AIModel.objects.get(pk=new.pk).filing_type == FilingType.REGISTRATION
+
+
+def test_a_sequence_number_taken_in_its_sequence_is_refused_with_a_message(client, reviewer):
+    ApprovedModelFactory(name_zh="已有模型", name_en="", seq_no=12)
+    registration = ApprovedModelFactory(
+        filing_type=FilingType.REGISTRATION, upstream=ApprovedModelFactory(), seq_no=12
+    )
+    other = ApprovedModelFactory()
+
+    response = logged_in(client, reviewer).post(
+        url("aimodel_change", other.pk), change_data(other, seq_no=12)
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["seq_no"] == [
+        "No. 12 of the national filings is already 已有模型."
+    ]
+    other.refresh_from_db()
+    assert other.seq_no is None
+    # The registrations count their own 序号: No. 12 there is another row's.
+    assert registration.seq_no == 12
+
+
+def test_an_on_device_scenario_moves_a_filing_to_the_on_device_sequence(client, reviewer):
+    ApprovedModelFactory(seq_no=1)
+    phone = ApprovedModelFactory()
+
+    response = logged_in(client, reviewer).post(
+        url("aimodel_change", phone.pk),
+        change_data(phone, seq_no=1, on_device_scenario="华为手机", aliases="小艺\n Celia "),
+    )
+
+    assert response.status_code == 302
+    phone.refresh_from_db()
+    assert (phone.sequence, phone.seq_no, phone.alias_list) == ("on_device", 1, ["小艺", "Celia"])

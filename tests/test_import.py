@@ -588,3 +588,220 @@ def test_the_import_page_refuses_an_oversized_file_before_reading_it(
     assert response.status_code == 200
     assert "a published list is at most" in response.text
     assert not AIModel.objects.exists()
+
+
+def test_the_import_page_reads_swapped_rows_back_only_when_asked(client, batch, reviewer):
+    client.force_login(reviewer)
+    swapped = (
+        "1,广东省,深圳市商汤科技有限公司,商汤AI代码生成模型,Guangdong-ShangTang-202503050020,"
+        "2025/3/28"
+    )
+
+    refused = upload(client, csv_bytes(swapped), batch, filing_type="")
+    assert "Row 2: the model and applicant columns look swapped" in refused.content.decode()
+
+    preview = client.post(
+        "/admin/tracker/import/",
+        {
+            "file": SimpleUploadedFile("list.csv", csv_bytes(swapped)),
+            "batch": batch.pk,
+            "filing_type": "",
+            "unswap": "on",
+        },
+    )
+    assert "read as model “商汤AI代码生成模型” of “深圳市商汤科技有限公司”" in (
+        preview.content.decode()
+    )
+    client.post("/admin/tracker/import/", {"token": preview.context["token"]})
+    ai_model = AIModel.objects.get()
+    assert (ai_model.name_zh, ai_model.applicant.name_zh) == (
+        "商汤AI代码生成模型",
+        "深圳市商汤科技有限公司",
+    )
+    assert "in each other's columns" in ai_model.history.get().note
+
+
+# Lists as extracted -----------------------------------------------------------------------
+
+
+def test_each_row_of_a_mixed_list_takes_the_type_its_number_says(batch):
+    import_list(
+        csv_bytes(
+            "1,北京,某模型,北京某科技有限公司,Beijing-Model-202401010001,2024-01-05",
+            "1,北京,某应用,北京某科技有限公司,Beijing-App-20240105S0001,2024-01-05",
+        ),
+        batch=batch,
+    )
+
+    assert dict(AIModel.objects.values_list("name_zh", "filing_type")) == {
+        "某模型": FilingType.FILING,
+        "某应用": FilingType.REGISTRATION,
+    }
+    # The same 序号 in two sequences is two rows, each its own list's.
+    assert sorted(AIModel.objects.values_list("sequence", "seq_no")) == [
+        ("filing", 1),
+        ("registration", 1),
+    ]
+
+
+def test_a_number_that_contradicts_its_tables_header_is_imported_as_it_says_with_a_notice(
+    batch,
+):
+    result = import_list(
+        csv_bytes(
+            "7,北京,某应用,北京某科技有限公司,Beijing-App-20240105S0001,2024-01-05",
+        ),
+        batch=batch,
+    )
+
+    assert result.notice_lines() == [
+        "Row 2: The number Beijing-App-20240105S0001 is a registration number in a table of "
+        "national filings."
+    ]
+    assert AIModel.objects.get().filing_type == FilingType.REGISTRATION
+
+
+def test_a_registration_table_header_makes_rows_without_a_readable_number_registrations(batch):
+    import_list(
+        csv_bytes(
+            "286,江苏省,思维向量智算云,江苏某科技有限公司,Jiangsu-SiWeiXiangLiangZhiSuanYun-,2025/9/9",
+            header="序号,属地,应用/功能名称,登记单位,上线编号,登记时间",
+        ),
+        batch=batch,
+    )
+
+    ai_model = AIModel.objects.get()
+    assert (ai_model.filing_type, ai_model.seq_no) == (FilingType.REGISTRATION, 286)
+    assert ai_model.filing_number == "Jiangsu-SiWeiXiangLiangZhiSuanYun-"
+
+
+def test_the_on_device_column_is_stored_and_counts_in_its_own_sequence(batch):
+    ApprovedModelFactory(seq_no=1)
+    import_list(
+        csv_bytes(
+            "1,上海市,Apple智能,苹果技术开发（上海）有限 公司,Shanghai-AppleZhiNeng- 202506160057,"
+            "2026/7/8,苹果手机",
+            header="序号,属地,大模型名称,备案单位,备案编号,备案时间,适用场景",
+        ),
+        batch=batch,
+    )
+
+    apple = AIModel.objects.get(name_zh="Apple智能")
+    assert (apple.on_device_scenario, apple.sequence, apple.seq_no) == ("苹果手机", "on_device", 1)
+    assert apple.applicant.name_zh == "苹果技术开发(上海)有限公司"
+    assert apple.filing_number == "Shanghai-AppleZhiNeng-202506160057"
+
+
+def test_a_known_note_in_the_date_cell_keeps_the_date_and_goes_to_the_history(batch):
+    import_list(
+        csv_bytes(
+            "1,云南省,AI问答王,某工作室,Yunnan-AIWenDaWang- 20250107S0002,2025/1/7 （补登）",
+            header="序号,属地,应用/功能名称,登记单位,上线编号,登记时间",
+        ),
+        batch=batch,
+    )
+
+    ai_model = AIModel.objects.get()
+    assert ai_model.approved_on == datetime.date(2025, 1, 7)
+    assert ai_model.history.get().note == (
+        f"Published in {batch}. The list dates it “2025/1/7” with the note “补登” (entered late)."
+    )
+
+
+def test_an_unknown_note_in_the_date_cell_is_a_problem(batch):
+    result = import_list(
+        csv_bytes("1,北京,某模型,北京某公司,Beijing-Model-202401010001,2024/2/1 （已注销）"),
+        batch=batch,
+    )
+
+    assert result.problem_lines() == [
+        "Row 2: the date cell's note “已注销” is not one the lists use: check the row."
+    ]
+    assert not AIModel.objects.exists()
+
+
+@pytest.mark.parametrize("seq_no", ["1-2", "12345678901", "No. 5"])
+def test_a_sequence_number_that_is_not_a_number_is_a_problem(batch, seq_no):
+    result = import_list(
+        csv_bytes(f"{seq_no},北京,某模型,北京某公司,Beijing-Model-202401010001,2024-01-05"),
+        batch=batch,
+    )
+
+    assert result.problem_lines() == [f"Row 2: the 序号 “{seq_no[:20]}” is not a number."]
+
+
+def test_two_rows_with_one_sequence_number_are_refused(batch):
+    result = import_list(
+        csv_bytes(
+            "5,北京,甲模型,北京甲公司,Beijing-Jia-202401010001,2024-01-05",
+            "5,北京,乙模型,北京乙公司,Beijing-Yi-202401010002,2024-01-05",
+        ),
+        batch=batch,
+    )
+
+    assert result.problem_lines() == ["Row 3: 序号 5 of the national filings is also in row 2."]
+
+
+def test_a_sequence_number_held_by_another_model_is_refused(batch):
+    ApprovedModelFactory(name_zh="已有模型", seq_no=5)
+
+    result = import_list(
+        csv_bytes("5,北京,乙模型,北京乙公司,Beijing-Yi-202401010002,2024-01-05"), batch=batch
+    )
+
+    assert result.problem_lines() == [
+        "Row 2: 序号 5 of the national filings already belongs to another model, “已有模型”."
+    ]
+
+
+def test_an_applicant_is_matched_by_an_english_name_with_spaces(batch):
+    existing = ApplicantFactory(
+        name_zh="北京第四范式智能技术股份有限公司", name_en="Fourth Paradigm Ltd"
+    )
+
+    result = import_list(
+        csv_bytes("1,北京,式说大模型,FOURTH PARADIGM LTD,Beijing-ShiShuo-20240102,2024/1/17"),
+        batch=batch,
+    )
+
+    assert (result.created_models, result.created_applicants) == (1, 0)
+    assert AIModel.objects.get().applicant == existing
+
+
+def test_a_model_is_matched_by_its_english_name_too(batch):
+    threatbook = ApprovedModelFactory(name_zh="微步情报智脑", name_en="XGPT", filing_number="")
+
+    result = import_list(
+        csv_bytes(f"1,北京,XGPT,{threatbook.applicant.name_zh},,2024/1/17"), batch=batch
+    )
+
+    assert result.problem_lines() == []
+    assert [row.existing_model for row in result.unchanged] == ["微步情报智脑"]
+    assert AIModel.objects.count() == 1
+
+
+def test_a_number_given_by_the_workflow_is_matched_by_a_later_list(batch, reviewer):
+    from tracker import workflow
+
+    pending = AIModelFactory(name_zh="某模型", status=Status.NATIONAL_REVIEW)
+    workflow.transition(
+        pending,
+        Status.APPROVED,
+        by=reviewer,
+        on=datetime.date(2024, 2, 1),
+        filing_number="Beijing-Foo- 20240201",
+    )
+    pending.refresh_from_db()
+    assert (pending.filing_number, pending.number_key) == (
+        "Beijing-Foo-20240201",
+        "beijing-foo-20240201",
+    )
+
+    result = import_list(
+        csv_bytes(f"9,北京,别的名字,{pending.applicant.name_zh},Beijing-Foo-20240201,2024-02-01"),
+        batch=batch,
+    )
+
+    assert result.problem_lines() == [
+        "Row 2: the filing number Beijing-Foo-20240201 already belongs to another model, “某模型”."
+    ]

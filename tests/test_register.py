@@ -401,9 +401,7 @@ def test_a_mistyped_region_in_a_number_is_flagged(client, loaded):
 
 def test_registration_263_is_missing_and_no_other_number_is(loaded):
     numbers = set(
-        AIModel.objects.filter(sequence=Sequence.REGISTRATION).values_list(
-            "seq_no", flat=True
-        )
+        AIModel.objects.filter(sequence=Sequence.REGISTRATION).values_list("seq_no", flat=True)
     )
     assert set(range(1, 732)) - numbers == {263}
 

@@ -12,12 +12,14 @@ from pypinyin.seg.mmseg import seg as phrase_segmenter
 from pypinyin.seg.simpleseg import seg as script_segmenter
 
 _SPACES = re.compile(r"\s+")
-# Characters of Chinese text: ideographs, CJK and full-width punctuation, curly quotes and
-# the middle dot of names like 天玄·开物. A line break inside a cell of a published list
-# leaves white space between two of them, which no Chinese name holds.
+# Characters of Chinese text: ideographs, CJK and full-width punctuation (not full-width
+# letters and digits, which are Latin text), curly quotes and the middle dot of names like
+# 天玄·开物. A line break inside a cell of a published list leaves white space between two
+# of them, which no Chinese name holds.
 _CHINESE_TEXT = (
     "\u00b7\u2018-\u201f\u3001-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-    "\ufe30-\ufe4f\uff01-\uffef\U00020000-\U0003134f"
+    "\ufe30-\ufe4f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+    "\U00020000-\U0003134f"
 )
 _CHINESE_GAP = re.compile(rf"(?<=[{_CHINESE_TEXT}])\s+(?=[{_CHINESE_TEXT}])")
 _HYPHEN_GAP = re.compile(r"\s*-\s*")
@@ -47,7 +49,9 @@ def clean_name(value):
     """
     if value is None:
         return ""
-    return normalise_name(_CHINESE_GAP.sub("", str(value)))
+    # Invisible format characters (zero-width spaces) first: one beside a gap hides it.
+    value = "".join(ch for ch in str(value) if unicodedata.category(ch) != "Cf")
+    return normalise_name(_CHINESE_GAP.sub("", value))
 
 
 def clean_number(value):
