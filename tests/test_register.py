@@ -236,17 +236,15 @@ def test_the_news_reports_fourteen_models_are_rows_66_to_79_each_once(loaded):
     assert {m.approved_on.isoformat() for m in named} == {"2024-01-17"}
     assert {m.batch.slug for m in named} == {"cac-2024-04"}
     assert source.url.startswith("https://mpost.io/china-approves-14-llms")
-    # Each is one record: no other model of its applicant has its name.
+    # Each is one record: the news names no model of its own beside the listed ones.
     for ai_model in named:
-        assert AIModel.objects.filter(applicant=ai_model.applicant, name_key=ai_model.name_key)
-        assert (
-            AIModel.objects.filter(
-                applicant=ai_model.applicant,
-                filing_type=FilingType.FILING,
-                name_key=ai_model.name_key,
-            ).count()
-            == 1
+        same = ai_model.applicant.models.filter(
+            sequence=Sequence.FILING, name_key=ai_model.name_key
         )
+        assert list(same) == [ai_model]
+    # Nothing entered from the news stands apart from the published rows.
+    assert not AIModel.objects.filter(batch__isnull=True).exists()
+    assert AIModel.objects.count() == 1842
 
 
 def test_the_news_facts_are_on_the_listed_records(loaded):
@@ -475,6 +473,34 @@ def test_search_finds_what_people_type(client, loaded, query, name):
 
 
 def test_the_shipped_lists_are_the_projects_own_copy():
-    assert Path(importer.__file__).parent / "data" / "cac" == CAC_DIR
-    assert len(list(LISTS.glob("*.csv"))) == 26
-    assert (CAC_DIR / "README.md").exists()
+    # Users have the project alone: the lists, their README and sources are inside it.
+    assert CAC_DIR.is_relative_to(Path(importer.__file__).parent)
+    assert sorted(path.name for path in LISTS.glob("*.csv")) == sorted(
+        name for entry in published_lists() for name in entry["files"].split()
+    )
+    assert {path.name for path in (CAC_DIR / "sources").iterdir()} == {
+        "genai_filing.7218398d.json",
+        "genai_filing.ab6f89cb.json",
+    }
+    assert "registration 263 is missing" in (CAC_DIR / "README.md").read_text(encoding="utf-8")
+
+
+def test_loading_again_keeps_what_staff_corrected_and_says_so(loaded):
+    corrected = listed(Sequence.FILING, 1)
+    corrected.name_zh = "文心一言(更正)"
+    corrected.save()
+    out = io.StringIO()
+
+    call_command("load_register", stdout=out)
+
+    corrected.refresh_from_db()
+    assert corrected.name_zh == "文心一言(更正)"
+    assert AIModel.objects.count() == 1842
+    assert (
+        "1 rows of lists loaded before differ from the register, which keeps its corrected "
+        "records:" in out.getvalue()
+    )
+    assert (
+        "2024-04_filings.csv: Row 2: the filing number Beijing-WenXinYiYan-20230821 already "
+        "belongs to another model, “文心一言(更正)”." in out.getvalue()
+    )

@@ -22,8 +22,10 @@ from tracker.reports import (
     AS_OF_HEADER,
     BATCHES_HEADER,
     TIME_HEADER,
+    batch_reconciliation,
     percentile,
 )
+from tracker.stats import RegisterStats
 
 
 def rows_of(response):
@@ -189,6 +191,94 @@ def test_batches_report_compares_announced_and_entered_per_batch_and_cumulativel
     assert rows[1]["entered_registrations"] == "1"
     assert rows[1]["announced_registrations"] == ""
     assert rows[1]["registrations_difference"] == ""
+
+
+def _registrations(batch, *seq_nos):
+    upstream = ApprovedModelFactory(batch=None)
+    for seq_no in seq_nos:
+        ApprovedModelFactory(
+            batch=batch, filing_type=FilingType.REGISTRATION, upstream=upstream, seq_no=seq_no
+        )
+
+
+def test_a_number_missing_from_the_lists_explains_a_difference_list_by_list(db):
+    first = BatchFactory(announced_on=datetime.date(2025, 1, 8), reported_registrations_total=3)
+    second = BatchFactory(announced_on=datetime.date(2025, 3, 8), reported_registrations_total=6)
+    third = BatchFactory(announced_on=datetime.date(2025, 6, 8), reported_registrations_total=7)
+    # The first list ends at 2: No. 3 comes with the second list; No. 6 never does.
+    _registrations(first, 1, 2)
+    _registrations(second, 3, 4, 5)
+    _registrations(third, 7)
+
+    rows = batch_reconciliation()
+
+    notes = {row["batch"].pk: row["notes"] for row in rows}
+    assert notes[first.pk] == [
+        "Registrations: No. 3 of the 3 numbers announced so far is in none of the published "
+        "lists, so the register cannot hold it."
+    ]
+    assert notes[second.pk] == [
+        "Registrations: No. 6 of the 6 numbers announced so far is in none of the published "
+        "lists, so the register cannot hold it."
+    ]
+    assert notes[third.pk] == [
+        "Registrations: No. 6 of the 7 numbers announced so far is in none of the published "
+        "lists, so the register cannot hold it."
+    ]
+
+
+def test_missing_filings_are_named_in_their_sequence(db):
+    batch = BatchFactory(reported_total=5)
+    for seq_no in (1, 2, 3):
+        ApprovedModelFactory(batch=batch, seq_no=seq_no)
+
+    (row,) = batch_reconciliation()
+
+    assert row["notes"] == [
+        "National filings: Nos. 4, 5 of the 5 numbers announced so far are in none of the "
+        "published lists, so the register cannot hold them."
+    ]
+
+
+def test_a_difference_the_numbering_does_not_explain_is_said_so(db):
+    batch = BatchFactory(reported_total=2)
+    for seq_no in (1, 2, 3):
+        ApprovedModelFactory(batch=batch, seq_no=seq_no)
+
+    (row,) = batch_reconciliation()
+
+    assert row["notes"] == [
+        "Filings: the notice announced 2, the published lists up to this one hold 3; their "
+        "own numbering does not account for the difference."
+    ]
+
+
+def test_many_missing_numbers_are_counted_not_listed(db):
+    batch = BatchFactory(reported_total=30)
+    ApprovedModelFactory(batch=batch, seq_no=1)
+
+    (row,) = batch_reconciliation()
+
+    assert row["notes"] == [
+        "National filings: 29 of the 30 numbers announced so far are in none of the published "
+        "lists, so the register cannot hold them."
+    ]
+
+
+def test_the_coverage_counts_the_rows_of_the_lists_whose_totals_it_gives(db):
+    announced = BatchFactory(
+        announced_on=datetime.date(2025, 1, 8), reported_total=3, reported_registrations_total=1
+    )
+    newer = BatchFactory(announced_on=datetime.date(2025, 3, 8), announced_precision="month")
+    ApprovedModelFactory.create_batch(3, batch=announced)
+    _registrations(announced, 1)
+    ApprovedModelFactory.create_batch(2, batch=newer)
+
+    coverage = RegisterStats().coverage()
+
+    # The newer list announced no totals: its two rows are not set against older ones.
+    assert (coverage.entered, coverage.announced, coverage.latest) == (4, 4, newer)
+    assert newer.announced_label == "2025-03"
 
 
 @pytest.fixture
