@@ -248,7 +248,7 @@ def test_batch_export_uses_the_published_layout_with_the_on_device_column(client
 
     response, rows = get_csv(client, "/batches/2024-04/export.csv")
 
-    assert rows[0] == [*PUBLISHED_HEADER, "适用场景"]
+    assert rows[0] == [*PUBLISHED_HEADER, "适用场景", "filing_type"]
     assert PUBLISHED_HEADER == ["序号", "属地", "模型名称", "备案单位", "备案号", "备案时间"]
     assert [row[2] for row in rows[1:]] == ["文心一言", "智谱清言"]
     assert rows[2] == [
@@ -259,6 +259,7 @@ def test_batch_export_uses_the_published_layout_with_the_on_device_column(client
         "Beijing-ChatGLM-20230821",
         "2023-08-31",
         "",
+        "filing",
     ]
     assert 'filename="batch-2024-04-' in response["Content-Disposition"]
 

@@ -445,7 +445,7 @@ def test_skip_invalid_imports_the_good_rows_and_writes_the_rejected_ones(batch, 
     rejected = (tmp_path / "list.csv.rejected.csv").read_bytes()
     assert rejected.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(rejected.decode("utf-8-sig"))))
-    assert rows[0] == [*HEADER.split(","), "适用场景", "row", "problems"]
+    assert rows[0] == [*HEADER.split(","), "适用场景", "filing_type", "row", "problems"]
     assert rows[1] == [
         "2",
         "北京",
@@ -454,11 +454,12 @@ def test_skip_invalid_imports_the_good_rows_and_writes_the_rejected_ones(batch, 
         "",
         "2023-08-31",
         "",
+        "",
         "3",
         "the model name is empty.",
     ]
     assert rows[2][2] == "'=x"
-    assert rows[2][7] == "4"
+    assert rows[2][8] == "4"
 
 
 def test_a_dry_run_checks_the_file_and_writes_nothing(batch):
@@ -805,3 +806,23 @@ def test_a_number_given_by_the_workflow_is_matched_by_a_later_list(batch, review
     assert result.problem_lines() == [
         "Row 2: the filing number Beijing-Foo-20240201 already belongs to another model, “某模型”."
     ]
+
+
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("other", "the type “other” is not filing or registration."),
+        ("filing", "the row's type “filing” is not the registration the list was imported as."),
+    ],
+)
+def test_a_rows_own_type_column_must_be_a_type_and_agree_with_the_import(batch, value, problem):
+    result = import_list(
+        csv_bytes(
+            f"1,北京,某应用,北京某公司,Beijing-App-,2024-01-05,,{value}",
+            header=f"{HEADER},适用场景,filing_type",
+        ),
+        batch=batch,
+        filing_type=FilingType.REGISTRATION if value == "filing" else None,
+    )
+
+    assert result.problem_lines() == [f"Row 2: {problem}"]

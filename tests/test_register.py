@@ -225,6 +225,19 @@ def test_a_second_extraction_of_a_list_matches_the_same_records(loaded, name):
     assert counts() == before
 
 
+@pytest.mark.parametrize("slug", ["cac-2025-10", "cac-2026-07-on-device"])
+def test_a_batch_exported_here_imports_back_unchanged(client, loaded, slug):
+    batch = Batch.objects.get(slug=slug)
+    exported = b"".join(client.get(f"/batches/{slug}/export.csv").streaming_content)
+    before = counts()
+
+    result = importer.import_list(exported, batch=batch)
+
+    assert result.problem_lines() == []
+    assert len(result.unchanged) == batch.models.count()
+    assert counts() == before
+
+
 # The seed's January 2024 round ------------------------------------------------------------
 
 

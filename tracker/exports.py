@@ -56,6 +56,8 @@ MODEL_HEADER = [
 ]
 # The layout of the lists the CAC publishes, so a batch exported here imports back unchanged.
 PUBLISHED_HEADER = ["序号", "属地", "模型名称", "备案单位", "备案号", "备案时间"]
+# The on-device table's extra column (the device a service runs on).
+ON_DEVICE_HEADER = "适用场景"
 
 
 def cell(value):
@@ -271,24 +273,22 @@ def published_rows(queryset):
         "filing_number",
         "approved_on",
         "on_device_scenario",
+        "filing_type",
     ).iterator(chunk_size=CHUNK_SIZE)
-    for seq_no, place, name_zh, name_en, applicant_zh, applicant_en, number, on, scenario in rows:
-        yield (
-            seq_no,
-            place,
-            name_zh or name_en,
-            applicant_zh or applicant_en,
-            number,
-            on,
-            scenario,
-        )
+    for seq_no, place, name_zh, name_en, applicant_zh, applicant_en, *rest in rows:
+        yield (seq_no, place, name_zh or name_en, applicant_zh or applicant_en, *rest)
 
 
 def batch_export(batch):
     """A batch in the published layout, its tables in turn, with the on-device table's
-    适用场景 as a last column."""
+    适用场景 and each row's type as last columns: the file imports back as it was, also
+    a registration whose published number does not say what it is."""
     queryset = AIModel.objects.filter(batch=batch).order_by("sequence", "seq_no", "pk")
-    return Export(f"batch-{batch.slug}", [*PUBLISHED_HEADER, "适用场景"], published_rows(queryset))
+    return Export(
+        f"batch-{batch.slug}",
+        [*PUBLISHED_HEADER, ON_DEVICE_HEADER, "filing_type"],
+        published_rows(queryset),
+    )
 
 
 def _base_url(request):

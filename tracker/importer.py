@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from . import workflow
 from .bulk import CHUNK_SIZE, insert_many
-from .exports import FORMULA_STARTS, PUBLISHED_HEADER, Export
+from .exports import FORMULA_STARTS, ON_DEVICE_HEADER, PUBLISHED_HEADER, Export
 from .models import (
     APPROVED_STATUSES,
     PENDING_STATUSES,
@@ -47,32 +47,33 @@ from .numbers import number_problems, number_type, region_tokens
 from .text import clean_name, clean_number, has_chinese, match_key, numbered_slugs, slug_base
 
 FIELDS = ("seq_no", "jurisdiction", "model_name", "applicant", "filing_number", "filing_date")
-OPTIONAL_FIELDS = ("on_device_scenario",)
-# Every header a published table has used for each column, and the English names.
-HEADER_NAMES = {
+# The on-device table's extra column, and the type column of this project's batch export.
+OPTIONAL_FIELDS = ("on_device_scenario", "filing_type")
+# Every header a published table has used for each column: the filing tables' (模型名称
+# and 备案号 until 2025-01, 大模型名称 and 备案编号 from 2025-03) and the registration
+# tables'. Without a number that says otherwise, the rows of a table headed with
+# registration headers are registrations.
+FILING_HEADERS = {
     "seq_no": ("序号",),
     "jurisdiction": ("属地",),
-    "model_name": ("模型名称", "大模型名称", "应用/功能名称", "应用名称", "功能名称"),
-    "applicant": ("备案单位", "登记单位"),
-    "filing_number": ("备案号", "备案编号", "上线编号", "登记编号"),
-    "filing_date": ("备案时间", "登记时间"),
-    "on_device_scenario": ("适用场景",),
+    "model_name": ("模型名称", "大模型名称"),
+    "applicant": ("备案单位",),
+    "filing_number": ("备案号", "备案编号"),
+    "filing_date": ("备案时间",),
+    "on_device_scenario": (ON_DEVICE_HEADER,),
+}
+REGISTRATION_HEADERS = {
+    "model_name": ("应用/功能名称", "应用名称", "功能名称"),
+    "applicant": ("登记单位",),
+    "filing_number": ("上线编号", "登记编号"),
+    "filing_date": ("登记时间",),
 }
 HEADERS = {
-    **{name: key for key, names in HEADER_NAMES.items() for name in names},
+    **{name: key for key, names in FILING_HEADERS.items() for name in names},
+    **{name: key for key, names in REGISTRATION_HEADERS.items() for name in names},
     **{name: name for name in (*FIELDS, *OPTIONAL_FIELDS)},
 }
-# Headers only registration tables use: without a number that says otherwise, their rows
-# are registrations.
-REGISTRATION_HEADERS = {
-    "应用/功能名称",
-    "应用名称",
-    "功能名称",
-    "登记单位",
-    "上线编号",
-    "登记编号",
-    "登记时间",
-}
+REGISTRATION_HEADER_NAMES = {name for names in REGISTRATION_HEADERS.values() for name in names}
 # Notes the lists put in a date cell, and what they mean.
 DATE_NOTES = {"补登": gettext_lazy("entered late")}
 # Published lists often open with a title line or two before the header row.
@@ -338,7 +339,7 @@ def parse(data, filing_type=None, unswap=False):
         if sum(1 for key in keys if key) >= 3:
             columns = keys
             registration_table = any(
-                _text(value).replace(" ", "") in REGISTRATION_HEADERS for value in cells
+                _text(value).replace(" ", "") in REGISTRATION_HEADER_NAMES for value in cells
             )
             break
         if number >= HEADER_SEARCH_ROWS:
@@ -425,7 +426,20 @@ def _parse_row(number, values, filing_type, table_type, unswap):
 
 
 def _set_type(row, filing_type, table_type):
-    """The row's type: as asked, else as its number says, else as its table's header says."""
+    """The row's type: as asked (for the file, or in the row's own type column), else as its
+    number says, else as its table's header says."""
+    given = row.cells["filing_type"]
+    if given and given not in FilingType.values:
+        row.problems.append(
+            _("the type “%(type)s” is not filing or registration.") % {"type": given[:20]}
+        )
+    elif given and filing_type and given != filing_type:
+        row.problems.append(
+            _("the row's type “%(given)s” is not the %(type)s the list was imported as.")
+            % {"given": given, "type": choice_label(FilingType, filing_type).lower()}
+        )
+    elif given:
+        filing_type = given
     said = number_type(row.filing_number)
     if filing_type and said and said != filing_type:
         row.problems.append(
@@ -817,7 +831,7 @@ def import_list(
     return result
 
 
-REJECTED_HEADER = [*PUBLISHED_HEADER, *HEADER_NAMES["on_device_scenario"], "row", "problems"]
+REJECTED_HEADER = [*PUBLISHED_HEADER, ON_DEVICE_HEADER, "filing_type", "row", "problems"]
 
 
 def rejected_export(result):

@@ -136,13 +136,20 @@ def _batch_fields(row):
 
 
 def _save_changes(obj, values):
-    """Set ``values`` on ``obj`` and save the fields that differ; whether any did."""
+    """Set ``values`` on ``obj`` and save the fields that differ; whether any did.
+
+    A model's version moves on, as with any edit, so that a form read before is refused.
+    """
     changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if not changed:
+        return False
     for name in changed:
         setattr(obj, name, values[name])
-    if changed:
-        obj.save(update_fields=changed)
-    return bool(changed)
+    if isinstance(obj, AIModel):
+        obj.version += 1
+        changed.append("version")
+    obj.save(update_fields=[*changed, "updated_at"])
+    return True
 
 
 def _check_url(url, name):
