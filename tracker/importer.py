@@ -765,6 +765,7 @@ def _enter_approved(rows, register, *, batch, by):
     )
 
     models = []
+    named = {}  # applicant id: an unsaved Applicant with its names, for the search text
     for row in rows:
         applicant_id, applicant_slug = applicants[match_key(row.applicant_name)]
         name_zh, name_en = _split_name(row.model_name)
@@ -779,8 +780,10 @@ def _enter_approved(rows, register, *, batch, by):
             seq_no=row.seq_no,
             on_device_scenario=row.on_device_scenario,
         )
-        zh, en = applicant_names[applicant_id]
-        ai_model.set_derived_fields(Applicant(name_zh=zh, name_en=en))
+        if applicant_id not in named:
+            zh, en = applicant_names[applicant_id]
+            named[applicant_id] = Applicant(name_zh=zh, name_en=en)
+        ai_model.set_derived_fields(named[applicant_id])
         models.append((ai_model, applicant_slug, row.history_note(batch)))
     model_slugs = _Slugs(AIModel, [slug_base(m.name_en, m.name_zh) for m, _s, _n in models], 100)
     for ai_model, applicant_slug, _note in models:

@@ -51,8 +51,9 @@ def number_problems(number, filing_type, region_tokens):
             _("The region “%(region)s” in the number names no province (a typo in the list?).")
             % {"region": match["region"]}
         )
+    day = match["date"]
     try:
-        datetime.datetime.strptime(match["date"], "%Y%m%d")
+        datetime.date(int(day[:4]), int(day[4:6]), int(day[6:]))
     except ValueError:
         problems.append(
             _("The date %(date)s in the number is not a calendar date.") % {"date": match["date"]}

@@ -23,6 +23,9 @@ _CHINESE_TEXT = (
 )
 _CHINESE_GAP = re.compile(rf"(?<=[{_CHINESE_TEXT}])\s+(?=[{_CHINESE_TEXT}])")
 _HYPHEN_GAP = re.compile(r"\s*-\s*")
+# The invisible format characters text copied from documents carries (normalise_name drops
+# these and every other one).
+_FORMAT_CHARACTERS = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
@@ -39,6 +42,12 @@ def normalise_name(value):
     return _SPACES.sub(" ", value).strip()
 
 
+# The cleaning functions are pure and an import calls them many times on the same names
+# (an applicant's on each of its rows): each keeps the results of its latest calls.
+CACHE_SIZE = 65_536
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE, typed=True)
 def clean_name(value):
     """A name as the register stores it: ``normalise_name`` without the white space that
     extraction leaves between two Chinese characters (北京百度网讯科技有限 公司).
@@ -50,27 +59,30 @@ def clean_name(value):
     if value is None:
         return ""
     # Invisible format characters (zero-width spaces) first: one beside a gap hides it.
-    value = "".join(ch for ch in str(value) if unicodedata.category(ch) != "Cf")
+    value = _FORMAT_CHARACTERS.sub("", str(value))
     return normalise_name(_CHINESE_GAP.sub("", value))
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE, typed=True)
 def clean_number(value):
     """A filing or registration number as stored: ``clean_name`` without white space
     beside a hyphen (``Anhui-XingHuoRenZhiDaMoXing- 20230823``)."""
     return _HYPHEN_GAP.sub("-", clean_name(value))
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE, typed=True)
 def match_key(value):
     """What two spellings of one name or number share: the cleaned text without any white
     space, case-folded. Bracket widths are already one after NFKC."""
     return clean_name(value).replace(" ", "").casefold()
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=CACHE_SIZE, typed=True)
 def _phrase_pinyin(phrase):
     return " ".join(lazy_pinyin(phrase))
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE, typed=True)
 def pinyin(text):
     """``text`` with its Chinese written in toneless pinyin, as ``lazy_pinyin`` gives it.
 
