@@ -953,13 +953,19 @@ def export_sql(since=None):
             "ELSE m.approved_on END) - m.submitted_on"
         )
     where = f"WHERE m.approved_on >= '{since.isoformat()}'" if since else ""
+    estimated = (
+        "CASE WHEN m.approved_on IS NULL THEN NULL WHEN m.approved_on_estimated "
+        "THEN 'true' ELSE 'false' END"
+    )
     return (
         "SELECT m.filing_number, m.name_zh, m.name_en, a.name_zh, a.name_en, j.code, "
         "m.filing_type, m.scope, m.sector, m.status, m.submitted_on, m.approved_on, b.slug, "
-        f"{days}, '/models/' || m.slug || '/' "
+        f"{days}, '/models/' || m.slug || '/', {estimated}, m.seq_no, u.filing_number, "
+        "m.on_device_scenario "
         f"FROM {model} m JOIN {applicant} a ON a.id = m.applicant_id "
         f"LEFT JOIN {jurisdiction} j ON j.id = a.jurisdiction_id "
-        f"LEFT JOIN {batch} b ON b.id = m.batch_id {where} "
+        f"LEFT JOIN {batch} b ON b.id = m.batch_id "
+        f"LEFT JOIN {model} u ON u.id = m.upstream_id {where} "
         "ORDER BY m.approved_on DESC NULLS LAST, m.id"
     )
 
