@@ -1,5 +1,10 @@
+import os
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from tests.factories import UserFactory
 
@@ -32,3 +37,26 @@ def pytest_collection_modifyitems(items):
     # Browser tests commit their data and empty every table afterwards, the reference data
     # of the migrations included: they run last so that no other test starts without it.
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture
+def fresh_database(tmp_path):
+    """Environment variables naming a new, empty database of the suite's kind."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+    }
+    if connection.vendor == "sqlite":
+        yield {**env, "SQLITE_PATH": str(tmp_path / "restored.sqlite3")}
+        return
+    name = f"tracker_restore_{uuid.uuid4().hex[:12]}"
+    quoted = connection.ops.quote_name(name)
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {quoted}")
+    url = urlsplit(os.environ["DATABASE_URL"])
+    try:
+        yield {**env, "DATABASE_URL": urlunsplit(url._replace(path=f"/{name}"))}
+    finally:
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {quoted}")

@@ -9,18 +9,14 @@ import datetime
 import gzip
 import io
 import json
-import os
 import re
 import subprocess
 import sys
-import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.test import Client
 
 from tests.factories import ApplicantFactory
@@ -108,29 +104,6 @@ def snapshot():
             for u in User.objects.order_by("username")
         ],
     }
-
-
-@pytest.fixture
-def fresh_database(tmp_path):
-    """Environment variables naming a new, empty database of the suite's kind."""
-    env = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_ALLOWED_HOSTS": "testserver",
-    }
-    if connection.vendor == "sqlite":
-        yield {**env, "SQLITE_PATH": str(tmp_path / "restored.sqlite3")}
-        return
-    name = f"tracker_restore_{uuid.uuid4().hex[:12]}"
-    quoted = connection.ops.quote_name(name)
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {quoted}")
-    url = urlsplit(os.environ["DATABASE_URL"])
-    try:
-        yield {**env, "DATABASE_URL": urlunsplit(url._replace(path=f"/{name}"))}
-    finally:
-        with connection._nodb_cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {quoted}")
 
 
 def restore(dump, env):

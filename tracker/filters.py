@@ -50,7 +50,7 @@ MAX_SEARCH_TERMS = 10
 TRIGRAM = 3
 SQLITE_SEARCH_SQL = "SELECT rowid FROM tracker_aimodel_search WHERE tracker_aimodel_search MATCH %s"
 # The models holding a word of two characters: the trigrams starting with it, a range of
-# the index's vocabulary (migration 0005). The word is lower-cased as the index folds it,
+# the index's vocabulary (migration 0002). The word is lower-cased as the index folds it,
 # which holds for ASCII and for characters without case (see _folds_as_indexed).
 SQLITE_SHORT_TERM_SQL = (
     "SELECT doc FROM tracker_aimodel_search_terms WHERE term >= %s AND term < %s"
@@ -128,12 +128,12 @@ def search_condition(query, in_index_order=False):
     """Every word must match one of the names (model or applicant) or the filing number.
 
     ``search_text`` holds the four names, so no join is needed. On SQLite words of two
-    characters or more are looked up in the trigram index of migrations 0003 and 0005,
+    characters or more are looked up in the trigram index of migration 0002,
     which matches substrings ignoring case as LIKE does: longer words by their trigrams,
     two-character ones as the start of a trigram. A single character, which starts too
     many trigrams to be worth it, is matched with LIKE. On PostgreSQL words are matched
-    with LIKE, which trigram indexes serve from three characters on (migration 0007);
-    two-character words are looked up in a bigram index (migration 0008).
+    with LIKE, which trigram indexes serve from three characters on (migration 0002);
+    two-character words are looked up in a bigram index (migration 0002).
 
     With ``in_index_order``, SQLite reads the models along the index of the listing's
     order and checks each against the index's matches, stopping at the end of the page,
@@ -167,7 +167,7 @@ def search_index_count(query, limit):
     """How many models match ``query``, counting no further than ``limit``, from the search
     index alone; None when a word of it is not looked up there.
 
-    Every model has one entry in the index (migration 0005's triggers), so the index's
+    Every model has one entry in the index (migration 0002's triggers), so the index's
     count is the models' count without a read of the models' table.
     """
     indexed = _indexed_terms(query)
@@ -196,7 +196,7 @@ def _unindexed_condition(term):
 class HoldsBigram(Func):
     """PostgreSQL: whether a model's searched text (search text, filing number) holds a
     two-character word, ignoring case; written as the expression of the bigram index of
-    migration 0008, which the planner needs to use it."""
+    migration 0002, which the planner needs to use it."""
 
     output_field = BooleanField()
 

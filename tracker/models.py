@@ -666,7 +666,7 @@ class AIModel(models.Model):
             ),
             models.CheckConstraint(condition=SEQUENCE_FOLLOWS_TYPE, name="aimodel_sequence_known"),
         ]
-        # On PostgreSQL, migration 0007 rebuilds the four indexes holding approved_on DESC
+        # On PostgreSQL, migration 0002 rebuilds the four indexes holding approved_on DESC
         # as DESC NULLS LAST, the listings' order (SQLite has no NULLS LAST in an index and
         # needs none); a migration that recreates one of them must do the same.
         indexes = [

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from .models import PENDING_STATUSES, AIModel, Batch, FilingType, Status
 
-# Migration 0004 keeps this one-row table's ``version`` changing on every write to
+# Migration 0002 keeps this one-row table's ``version`` changing on every write to
 # tracker_aimodel, from any process, raw SQL and bulk updates included.
 STAMP_SQL = "SELECT version FROM tracker_register_stamp WHERE id = 1"
 # The stamp already invalidates; the timeout only lets stale entries of a busy cache go.
