@@ -111,7 +111,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Whole-register numbers (tracker.stats) are cached per process, keyed by a stamp the
+# Whole-register numbers (tracker.analysis.stats) are cached per process, keyed by a stamp the
 # database changes on every write, so no process ever serves numbers another one outdated.
 CACHES = {
     "default": {

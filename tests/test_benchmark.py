@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from tracker import bench
 from tracker.models import APPROVED_STATUSES, AIModel, FilingType, Status, StatusChange
+from tracker.perf import benchmark as bench
 from tracker.workflow import ENTRY_STATUSES, TRANSITIONS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,8 +6,8 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from tracker import bulk
-from tracker.filters import filter_models
 from tracker.models import AIModel
+from tracker.public.filters import filter_models
 
 from .factories import ApplicantFactory
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tracker.importer import looks_like_organisation, looks_swapped
+from tracker.importing.lists import looks_like_organisation, looks_swapped
 from tracker.models import FilingType
 from tracker.numbers import number_problems, number_type
 from tracker.text import clean_name, clean_number, match_key, pinyin_key

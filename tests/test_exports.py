@@ -16,7 +16,7 @@ from tests.factories import (
     BatchFactory,
     jurisdiction,
 )
-from tracker.exports import (
+from tracker.analysis.exports import (
     APPLICANT_HEADER,
     BACKLOG_HEADER,
     MODEL_HEADER,

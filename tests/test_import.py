@@ -20,7 +20,7 @@ from tests.factories import (
     BatchFactory,
     UserFactory,
 )
-from tracker.importer import ImportFileError, import_list
+from tracker.importing.lists import ImportFileError, import_list
 from tracker.models import AIModel, Applicant, FilingType, Status, StatusChange
 
 DATA = Path(__file__).parent / "data"
@@ -581,7 +581,7 @@ def test_the_import_page_says_why_a_file_cannot_be_read(client, batch, reviewer)
 def test_the_import_page_refuses_an_oversized_file_before_reading_it(
     client, batch, reviewer, monkeypatch
 ):
-    monkeypatch.setattr("tracker.admin_import.MAX_FILE_BYTES", 10)
+    monkeypatch.setattr("tracker.admin.imports.MAX_FILE_BYTES", 10)
     client.force_login(reviewer)
 
     response = upload(client, csv_bytes(GOOD_ROW), batch)

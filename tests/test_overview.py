@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from tests.factories import SECRET, AIModelFactory, ApprovedModelFactory, BatchFactory, days_ago
-from tracker import charts, stats
+from tracker.analysis import charts, stats
 from tracker.models import FilingType, Status
 
 pytestmark = pytest.mark.django_db

@@ -21,10 +21,10 @@ from tests.factories import (
     ApprovedModelFactory,
     UserFactory,
 )
-from tracker import reports
-from tracker import urls as tracker_urls
 from tracker.admin import CHANGE_FORM_ACTION, REVIEW_STEPS
+from tracker.analysis import reports
 from tracker.models import AIModel, Applicant, Batch, FilingType, Source, Status, StatusChange
+from tracker.public import urls as tracker_urls
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,10 @@ from tests.factories import (
     BatchFactory,
     jurisdiction,
 )
-from tracker import views, workflow
-from tracker.filters import AIModelFilter, filter_models
+from tracker import workflow
 from tracker.models import AIModel, Applicant, FilingType, Scope, Status, StatusChange
+from tracker.public import views
+from tracker.public.filters import AIModelFilter, filter_models
 from tracker.text import pinyin_key
 
 pytestmark = pytest.mark.django_db

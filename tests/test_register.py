@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tracker import importer
+from tracker.importing import lists as importer
+from tracker.importing.register import CAC_DIR, batch_slug
 from tracker.models import (
     AIModel,
     Applicant,
@@ -23,7 +24,6 @@ from tracker.models import (
     Status,
     StatusChange,
 )
-from tracker.published import CAC_DIR, batch_slug
 
 pytestmark = pytest.mark.django_db
 
@@ -487,7 +487,9 @@ def test_search_finds_what_people_type(client, loaded, query, name):
 
 def test_the_shipped_lists_are_the_projects_own_copy():
     # Users have the project alone: the lists, their README and sources are inside it.
-    assert CAC_DIR.is_relative_to(Path(importer.__file__).parent)
+    import tracker
+
+    assert CAC_DIR.is_relative_to(Path(tracker.__file__).parent)
     assert sorted(path.name for path in LISTS.glob("*.csv")) == sorted(
         name for entry in published_lists() for name in entry["files"].split()
     )

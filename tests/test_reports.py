@@ -16,8 +16,7 @@ from tests.factories import (
     jurisdiction,
 )
 from tracker import workflow
-from tracker.models import FilingType, Scope, Status
-from tracker.reports import (
+from tracker.analysis.reports import (
     AGEING_HEADER,
     AS_OF_HEADER,
     BATCHES_HEADER,
@@ -25,7 +24,8 @@ from tracker.reports import (
     batch_reconciliation,
     percentile,
 )
-from tracker.stats import RegisterStats
+from tracker.analysis.stats import RegisterStats
+from tracker.models import FilingType, Scope, Status
 
 
 def rows_of(response):

@@ -10,8 +10,9 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from tests.factories import AIModelFactory
-from tracker import soak, workflow
+from tracker import workflow
 from tracker.models import AIModel, Status, StatusChange
+from tracker.perf import soak
 
 SMALL = [
     "--seconds=5",

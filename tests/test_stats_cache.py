@@ -4,8 +4,9 @@ import pytest
 from django.db import connection, transaction
 
 from tests.factories import AIModelFactory, ApprovedModelFactory, BatchFactory, days_ago
-from tracker import stats, workflow
-from tracker.importer import import_list
+from tracker import workflow
+from tracker.analysis import stats
+from tracker.importing.lists import import_list
 from tracker.models import AIModel, FilingType, Status
 
 pytestmark = pytest.mark.django_db

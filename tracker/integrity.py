@@ -10,9 +10,9 @@ or mistyped.
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
-from .bulk import CHUNK_SIZE
-from .models import APPROVED_STATUSES, AIModel, FilingType, StatusChange, latest_step
-from .numbers import number_problems, region_tokens
+from tracker.bulk import CHUNK_SIZE
+from tracker.models import APPROVED_STATUSES, AIModel, FilingType, StatusChange, latest_step
+from tracker.numbers import number_problems, region_tokens
 
 
 def status_differs_from_history():

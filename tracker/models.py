@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .text import clean_name, clean_number, match_key, pinyin_key, slug_base, unique_slug
+from tracker.text import clean_name, clean_number, match_key, pinyin_key, slug_base, unique_slug
 
 # Every slug may be left empty: save() makes one from the names.
 SLUG_HELP = _("Leave empty to make one from the name.")

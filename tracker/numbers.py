@@ -12,7 +12,7 @@ import re
 
 from django.utils.translation import gettext as _
 
-from .models import FilingType, Jurisdiction
+from tracker.models import FilingType, Jurisdiction
 
 # REGION-NAME-DATE, then a four-digit serial (filings from 2024) or S and four digits
 # (registrations). The name may hold spaces and hyphens.

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .bulk import insert_many
-from .models import AIModel, FilingType, Status, StatusChange, choice_label
-from .text import clean_number, match_key
+from tracker.bulk import insert_many
+from tracker.models import AIModel, FilingType, Status, StatusChange, choice_label
+from tracker.text import clean_number, match_key
 
 S = Status
 

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker import bench
+from tracker.perf import benchmark as bench
 
 
 class Command(BaseCommand):

@@ -1,15 +1,15 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 
-from tracker.exports import (
+from tracker.analysis.exports import (
     applicants_export,
     backlog_export,
     batch_export,
     filtered_models,
     models_export,
 )
+from tracker.analysis.reports import ReportError, report_export
 from tracker.models import Batch
-from tracker.reports import ReportError, report_export
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.importer import ImportFileError, import_list, read_path, rejected_export
+from tracker.importing.lists import ImportFileError, import_list, read_path, rejected_export
 from tracker.models import Batch, FilingType
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.published import LoadError, load_register
+from tracker.importing.register import LoadError, load_register
 
 
 class Command(BaseCommand):

@@ -3,7 +3,8 @@ import tempfile
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker import bench, soak
+from tracker.perf import benchmark as bench
+from tracker.perf import soak
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from .models import PENDING_STATUSES, AIModel, Batch, FilingType, Status
+from tracker.models import PENDING_STATUSES, AIModel, Batch, FilingType, Status
 
 # Migration 0002 keeps this one-row table's ``version`` changing on every write to
 # tracker_aimodel, from any process, raw SQL and bulk updates included.

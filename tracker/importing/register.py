@@ -22,8 +22,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 
-from . import importer
-from .models import (
+from tracker.importing import lists as importer
+from tracker.models import (
     AIModel,
     Applicant,
     Batch,
@@ -33,7 +33,7 @@ from .models import (
     Source,
 )
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 CAC_DIR = DATA_DIR / "cac"
 FACTS_DIR = DATA_DIR / "facts"
 

@@ -23,9 +23,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from .bulk import CHUNK_SIZE
-from .filters import filter_models
-from .models import AIModel, Applicant, Batch, Status, days_in_review
+from tracker.bulk import CHUNK_SIZE
+from tracker.models import AIModel, Applicant, Batch, Status, days_in_review
+from tracker.public.filters import filter_models
 
 BOM = "\ufeff"
 CHUNK_ROWS = 500

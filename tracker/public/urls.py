@@ -1,7 +1,8 @@
 from django.urls import path
 
-from . import exports, reports, views
-from .feeds import ApprovalsFeed
+from tracker.analysis import exports, reports
+from tracker.public import views
+from tracker.public.feeds import ApprovalsFeed
 
 app_name = "tracker"
 

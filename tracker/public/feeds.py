@@ -10,8 +10,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .filters import filter_models
-from .models import AIModel, Status
+from tracker.models import AIModel, Status
+from tracker.public.filters import filter_models
 
 FEED_SIZE = 50
 

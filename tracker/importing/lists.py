@@ -27,10 +27,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import workflow
-from .bulk import CHUNK_SIZE, insert_many
-from .exports import FORMULA_STARTS, ON_DEVICE_HEADER, PUBLISHED_HEADER, Export
-from .models import (
+from tracker import workflow
+from tracker.analysis.exports import FORMULA_STARTS, ON_DEVICE_HEADER, PUBLISHED_HEADER, Export
+from tracker.bulk import CHUNK_SIZE, insert_many
+from tracker.models import (
     APPROVED_STATUSES,
     PENDING_STATUSES,
     AIModel,
@@ -43,8 +43,8 @@ from .models import (
     choice_label,
     sequence_of,
 )
-from .numbers import number_problems, number_type, region_tokens
-from .text import clean_name, clean_number, has_chinese, match_key, numbered_slugs, slug_base
+from tracker.numbers import number_problems, number_type, region_tokens
+from tracker.text import clean_name, clean_number, has_chinese, match_key, numbered_slugs, slug_base
 
 FIELDS = ("seq_no", "jurisdiction", "model_name", "applicant", "filing_number", "filing_date")
 # The on-device table's extra column, and the type column of this project's batch export.

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from .models import (
+from tracker.models import (
     PENDING_STATUSES,
     AIModel,
     Applicant,
@@ -43,7 +43,7 @@ from .models import (
     Status,
     name_expression,
 )
-from .text import normalise_name
+from tracker.text import normalise_name
 
 MAX_QUERY_LENGTH = 200
 MAX_SEARCH_TERMS = 10

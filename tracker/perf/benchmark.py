@@ -38,8 +38,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .bulk import insert_rows
-from .models import (
+from tracker.analysis.reports import percentile
+from tracker.bulk import insert_rows
+from tracker.models import (
     PENDING_STATUSES,
     AIModel,
     Applicant,
@@ -53,8 +54,7 @@ from .models import (
     StatusChange,
     search_text,
 )
-from .reports import percentile
-from .text import match_key, slug_base
+from tracker.text import match_key, slug_base
 
 S = Status
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -801,7 +801,7 @@ def _get(client, path):
 
 def page_targets():
     """(label, path) of every public page measured, chosen from the data in the database."""
-    from . import views
+    from tracker.public import views
 
     per_page = views.PER_PAGE
     total = AIModel.objects.count()
@@ -1072,7 +1072,7 @@ def write_published_list(path, rows, seed):
 
 def measure_import(rows=10_000, seed=1, log=lambda message: None):
     """Time ``importer.import_list`` on a generated list; the import is rolled back after."""
-    from . import importer
+    from tracker.importing import lists as importer
 
     row = ImportRow(rows)
     with tempfile.TemporaryDirectory() as tmp:
@@ -1163,7 +1163,7 @@ def report_lines(pages, exports, imported, repeat):
         ],
     )
     lines += [f"  {e.label}: {e.note}" for e in exports if e.note]
-    lines += ["", "Import of a published list (tracker.importer.import_list, rolled back)"]
+    lines += ["", "Import of a published list (tracker.importing.lists.import_list, rolled back)"]
     lines += _table(
         ("import", "rows", "seconds", "rows/s", "created"),
         [

@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from . import stats
-from .bulk import CHUNK_SIZE
-from .exports import Export, url_maker
-from .models import (
+from tracker.analysis import stats
+from tracker.analysis.exports import Export, url_maker
+from tracker.bulk import CHUNK_SIZE
+from tracker.models import (
     PENDING_STATUSES,
     AIModel,
     Jurisdiction,

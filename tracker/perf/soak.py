@@ -32,10 +32,12 @@ from django.contrib.auth.models import User
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from . import bench, importer, integrity, workflow
-from .models import AIModel, Batch, StatusChange
-from .reports import percentile
-from .workflow import StaleRecordError, TransitionError
+from tracker import integrity, workflow
+from tracker.analysis.reports import percentile
+from tracker.importing import lists as importer
+from tracker.models import AIModel, Batch, StatusChange
+from tracker.perf import benchmark as bench
+from tracker.workflow import StaleRecordError, TransitionError
 
 EXPORT_PATH = "/models/export.csv?status=national_review"
 IMPORT_PARTS = 4

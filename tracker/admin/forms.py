@@ -7,10 +7,18 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import workflow
-from .models import APPROVED_STATUSES, AIModel, Batch, Sequence, Status, choice_label, sequence_of
-from .text import clean_name, clean_number
-from .workflow import ENTRY_STATUSES
+from tracker import workflow
+from tracker.models import (
+    APPROVED_STATUSES,
+    AIModel,
+    Batch,
+    Sequence,
+    Status,
+    choice_label,
+    sequence_of,
+)
+from tracker.text import clean_name, clean_number
+from tracker.workflow import ENTRY_STATUSES
 
 STALE_EDIT = _(
     "This model was changed by someone else while you were editing it. Reload the page to "

@@ -16,8 +16,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from . import workflow
-from .admin_forms import (
+from tracker import workflow
+from tracker.admin.forms import (
     AIModelAddForm,
     AIModelChangeForm,
     AIModelSubmissionForm,
@@ -25,8 +25,8 @@ from .admin_forms import (
     NormalisedNamesForm,
     ReviewStepForm,
 )
-from .exports import export_selected
-from .models import AIModel, Applicant, Batch, Jurisdiction, Source, Status, StatusChange
+from tracker.analysis.exports import export_selected
+from tracker.models import AIModel, Applicant, Batch, Jurisdiction, Source, Status, StatusChange
 
 admin.site.site_header = _("Generative AI approval tracker")
 admin.site.site_title = _("Generative AI approval tracker")
@@ -263,7 +263,7 @@ class AIModelAdmin(admin.ModelAdmin):
     actions = [*REVIEW_ACTIONS, export_selected]
     show_full_result_count = False
     change_form_template = "admin/tracker/aimodel/change_form.html"
-    # Adds the link to the import page (tracker.admin_import) above the list.
+    # Adds the link to the import page (tracker.admin.imports) above the list.
     change_list_template = "admin/tracker/import_change_list.html"
 
     def get_queryset(self, request):

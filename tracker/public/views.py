@@ -10,9 +10,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import charts, stats
-from .filters import DATE_PARAMS, DEFAULT_SORT, AIModelFilter, checked_query, localised_name
-from .models import (
+from tracker.analysis import charts, stats
+from tracker.models import (
     PENDING_STATUSES,
     AIModel,
     Applicant,
@@ -25,7 +24,14 @@ from .models import (
     Status,
     choice_label,
 )
-from .numbers import number_problems, region_tokens
+from tracker.numbers import number_problems, region_tokens
+from tracker.public.filters import (
+    DATE_PARAMS,
+    DEFAULT_SORT,
+    AIModelFilter,
+    checked_query,
+    localised_name,
+)
 
 PER_PAGE = 50
 BATCH_PER_PAGE = 100

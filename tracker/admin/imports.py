@@ -16,8 +16,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .importer import MAX_FILE_BYTES, ImportFileError, import_list
-from .models import Batch, FilingType
+from tracker.importing.lists import MAX_FILE_BYTES, ImportFileError, import_list
+from tracker.models import Batch, FilingType
 
 SESSION_KEY = "tracker_imports"
 PREVIEW_ROWS = 200
