@@ -14,7 +14,7 @@ from tests.factories import (
 )
 from tracker import workflow
 from tracker.models import AIModel, Applicant, FilingType, Scope, Status, StatusChange
-from tracker.public import views
+from tracker.public import pagination
 from tracker.public.filters import AIModelFilter, filter_models
 from tracker.text import pinyin_key
 
@@ -663,7 +663,7 @@ def test_applicant_and_batch_listing_query_counts_do_not_grow(client, django_ass
 
 @pytest.fixture
 def small_cap(monkeypatch):
-    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
 
 
 @pytest.fixture
@@ -715,7 +715,7 @@ def test_the_capped_count_speaks_chinese(client, many, small_cap):
 
 
 def test_a_count_under_the_cap_is_exact(client, many, monkeypatch):
-    monkeypatch.setattr(views, "COUNT_CAP", 200)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 200)
     response = client.get("/models/?page=3")
     assert "105 models" in response.text
     assert "Page 3 of 3" in response.text
@@ -755,9 +755,9 @@ def page_ids(client, url):
 def test_a_search_with_many_matches_lists_the_same_rows_as_one_with_few(
     client, many, monkeypatch, url
 ):
-    monkeypatch.setattr(views, "COUNT_CAP", 200)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 200)
     exact = page_ids(client, url)
-    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
     assert page_ids(client, url) == exact
     assert exact
 
@@ -805,9 +805,9 @@ def test_early_pages_of_a_long_result_list_the_same_rows_read_in_index_order(
     client, many, monkeypatch, page
 ):
     url = f"/models/?q=Model&page={page}"
-    monkeypatch.setattr(views, "EARLY_PAGE_SHARE", 1_000)
+    monkeypatch.setattr(pagination, "EARLY_PAGE_SHARE", 1_000)
     sorted_rows = page_ids(client, url)
-    monkeypatch.setattr(views, "EARLY_PAGE_SHARE", 1)
+    monkeypatch.setattr(pagination, "EARLY_PAGE_SHARE", 1)
     with CaptureQueriesContext(connection) as queries:
         in_order = page_ids(client, url)
     assert in_order == sorted_rows

@@ -16,15 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib import admin
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
 
 from tracker.bulk import CHUNK_SIZE
-from tracker.models import AIModel, Applicant, Batch, Status, days_in_review
+from tracker.models import AIModel, Applicant, Status, days_in_review
 from tracker.public.filters import filter_models
 
 BOM = "\ufeff"
@@ -289,29 +286,3 @@ def batch_export(batch):
         [*PUBLISHED_HEADER, ON_DEVICE_HEADER, "filing_type"],
         published_rows(queryset),
     )
-
-
-def _base_url(request):
-    return request.build_absolute_uri("/")
-
-
-def models_csv(request):
-    return models_export(filtered_models(request.GET), _base_url(request)).response()
-
-
-def applicants_csv(request):
-    return applicants_export(_base_url(request)).response()
-
-
-def backlog_csv(request):
-    return backlog_export(_base_url(request)).response()
-
-
-def batch_csv(request, slug):
-    return batch_export(get_object_or_404(Batch, slug=slug)).response()
-
-
-@admin.action(description=gettext_lazy("Export selected as CSV"), permissions=["view"])
-def export_selected(modeladmin, request, queryset):
-    """The admin's "Export selected as CSV": the /models/export.csv file for these rows."""
-    return models_export(queryset, _base_url(request)).response()

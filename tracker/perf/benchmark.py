@@ -801,9 +801,8 @@ def _get(client, path):
 
 def page_targets():
     """(label, path) of every public page measured, chosen from the data in the database."""
-    from tracker.public import views
+    from tracker.public.pagination import PER_PAGE as per_page
 
-    per_page = views.PER_PAGE
     total = AIModel.objects.count()
     last_page = max(1, -(-total // per_page))
     applicant = (

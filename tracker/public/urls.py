@@ -1,7 +1,6 @@
 from django.urls import path
 
-from tracker.analysis import exports, reports
-from tracker.public import views
+from tracker.public import downloads, reports, views
 from tracker.public.feeds import ApprovalsFeed
 
 app_name = "tracker"
@@ -9,17 +8,17 @@ app_name = "tracker"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("backlog/", views.backlog, name="backlog"),
-    path("backlog/export.csv", exports.backlog_csv, name="backlog_export"),
+    path("backlog/export.csv", downloads.backlog_csv, name="backlog_export"),
     path("feeds/approvals/", ApprovalsFeed(), name="approvals_feed"),
     path("models/", views.model_list, name="model_list"),
-    path("models/export.csv", exports.models_csv, name="models_export"),
+    path("models/export.csv", downloads.models_csv, name="models_export"),
     path("models/<slug:slug>/", views.model_detail, name="model_detail"),
     path("applicants/", views.applicant_list, name="applicant_list"),
-    path("applicants/export.csv", exports.applicants_csv, name="applicants_export"),
+    path("applicants/export.csv", downloads.applicants_csv, name="applicants_export"),
     path("applicants/<slug:slug>/", views.applicant_detail, name="applicant_detail"),
     path("batches/", views.batch_list, name="batch_list"),
     path("batches/<slug:slug>/", views.batch_detail, name="batch_detail"),
-    path("batches/<slug:slug>/export.csv", exports.batch_csv, name="batch_export"),
+    path("batches/<slug:slug>/export.csv", downloads.batch_csv, name="batch_export"),
     path("reports/", reports.index, name="reports"),
     path(
         "reports/time-to-approval/", reports.time_to_approval_page, name="report_time_to_approval"

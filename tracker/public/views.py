@@ -1,13 +1,10 @@
 import itertools
 from dataclasses import dataclass
 
-from django.core.paginator import EmptyPage, InvalidPage, Page, Paginator
 from django.db import connection
 from django.db.models import Count, F, Q
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.functional import cached_property
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tracker.analysis import charts, stats
@@ -25,6 +22,7 @@ from tracker.models import (
     choice_label,
 )
 from tracker.numbers import number_problems, region_tokens
+from tracker.public import pagination
 from tracker.public.filters import (
     DATE_PARAMS,
     DEFAULT_SORT,
@@ -32,17 +30,14 @@ from tracker.public.filters import (
     checked_query,
     localised_name,
 )
+from tracker.public.pagination import (
+    page_links,
+    paginate,
+    paginate_models,
+    query_url,
+)
 
-PER_PAGE = 50
 BATCH_PER_PAGE = 100
-# Listings count at most this many rows (and one more, to know there are more): counting
-# every match of a broad filter on a large register would read most of an index.
-COUNT_CAP = 10_000
-# A page within the first 1/EARLY_PAGE_SHARE of a result is read along the listing's
-# index when that suits many matches: it is reached before a sort of every match ends.
-EARLY_PAGE_SHARE = 10
-# Beyond this a page number is refused rather than sent to the database as an offset.
-MAX_PAGE = 1_000_000
 
 MODEL_COLUMNS = (
     ("name", gettext_lazy("Name")),
@@ -56,149 +51,15 @@ MODEL_COLUMNS = (
 )
 
 
-class CappedPage(Page):
-    """A page of a list whose count was capped: whether a next page exists is known from
-    the page's own query, which fetches one row more than it shows."""
-
-    def __init__(self, object_list, number, paginator, more):
-        super().__init__(object_list, number, paginator)
-        self.more = more
-
-    def has_next(self):
-        return self.more
-
-    def end_index(self):
-        return self.start_index() + len(self.object_list) - 1
-
-
-class CappedPaginator(Paginator):
-    """A paginator that counts no further than ``COUNT_CAP`` + 1 rows.
-
-    When the count reaches the cap, ``capped`` is true and the count is only a lower
-    bound: pages past the counted ones are still served when asked for, and a page with no
-    rows is out of range. ``count`` may be given when the caller already knows it exactly,
-    ``counter(limit)`` when it can count more cheaply than the rows' query (None when it
-    cannot). ``many_matches`` is the same rows queried in a way that suits many matches:
-    it serves the pages of a capped count and the early pages of a long result.
-    """
-
-    def __init__(self, object_list, per_page, count=None, many_matches=None, counter=None):
-        super().__init__(object_list, per_page)
-        self.many_matches = object_list if many_matches is None else many_matches
-        self.counter = counter
-        self.exact = count is not None
-        if self.exact:
-            self.count = count
-
-    @cached_property
-    def count(self):
-        counted = None if self.counter is None else self.counter(COUNT_CAP + 1)
-        if counted is not None:
-            return counted
-        # Unordered: which rows are counted does not matter, and no sort has to run first.
-        return self.object_list.order_by()[: COUNT_CAP + 1].count()
-
-    @property
-    def capped(self):
-        return not self.exact and self.count > COUNT_CAP
-
-    def validate_number(self, number):
-        try:
-            return super().validate_number(number)
-        except EmptyPage:
-            if not self.capped or not 1 <= int(number) <= MAX_PAGE:
-                raise
-            return int(number)
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        if not self.capped:
-            top = min(bottom + self.per_page, self.count)
-            early = top * EARLY_PAGE_SHARE <= self.count
-            rows = self.many_matches if early else self.object_list
-            return self._get_page(rows[bottom:top], number, self)
-        rows = list(self.many_matches[bottom : bottom + self.per_page + 1])
-        if not rows:
-            raise EmptyPage(self.error_messages["no_results"])
-        return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
-
-
-def _paginate(request, queryset, per_page=PER_PAGE, count=None, many_matches=None, counter=None):
-    """The requested page, or None and a sentence when that page does not exist."""
-    paginator = CappedPaginator(queryset, per_page, count, many_matches, counter)
-    number = request.GET.get("page") or 1
-    try:
-        return paginator.page(number), ""
-    except InvalidPage:
-        if paginator.capped:
-            return None, _(
-                "There is no page “%(page)s” in this list: it has fewer rows. "
-                "Start again from the first page."
-            ) % {"page": str(number)[:20]}
-        return None, _(
-            "There is no page “%(page)s” in this list: it has %(n)d pages. "
-            "Start again from the first page."
-        ) % {"page": str(number)[:20], "n": paginator.num_pages}
-
-
-def _paginate_models(
-    request, queryset, per_page=PER_PAGE, count=None, many_matches=None, counter=None
-):
-    """Like ``_paginate``, for models: the page's ids first, then those rows in full.
-
-    Counting and skipping to a deep page then read only the narrow index that serves the
-    filter and the order, and the joins of select_related run for the page's rows alone.
-    """
-    if many_matches is not None:
-        many_matches = many_matches.values_list("pk", flat=True)
-    page, problem = _paginate(
-        request, queryset.values_list("pk", flat=True), per_page, count, many_matches, counter
-    )
-    if page is not None:
-        page.object_list = AIModel.objects.for_listing().in_order(list(page.object_list))
-    return page, problem
-
-
-def _url(params, **changes):
-    """``params`` (a QueryDict) with ``changes`` applied, as "?…"; None removes a key."""
-    query = params.copy()
-    for key, value in changes.items():
-        query.pop(key, None)
-        if value is not None:
-            query[key] = value
-    encoded = query.urlencode()
-    return f"?{encoded}" if encoded else "?"
-
-
-def _pagination(params, page):
-    if page is None or not page.has_other_pages():
-        return None
-    number, capped = page.number, page.paginator.capped
-    # A capped count does not say how many pages there are: no last page then.
-    last = None if capped else page.paginator.num_pages
-    known = max(page.paginator.num_pages, number + page.has_next()) if capped else last
-    window = [n for n in range(number - 2, number + 3) if 1 <= n <= known]
-    return {
-        "first": _url(params, page=None) if number > 1 else None,
-        "previous": _url(params, page=page.previous_page_number()) if number > 1 else None,
-        "next": _url(params, page=page.next_page_number()) if page.has_next() else None,
-        "last": _url(params, page=last) if last and number < last else None,
-        "window": [(n, _url(params, page=n), n == number) for n in window],
-        "number": number,
-        "last_number": last,
-    }
-
-
 def _render_list(request, template, context, page, page_problem, params=None):
     """Render a listing page; ``params`` (the query string by default) make its links."""
     params = request.GET if params is None else params
     context |= {
         "page": page,
-        "count_cap": COUNT_CAP,
+        "count_cap": pagination.COUNT_CAP,
         "page_problem": page_problem,
-        "pagination": _pagination(params, page),
-        "first_page_url": _url(params, page=None),
+        "pagination": page_links(params, page),
+        "first_page_url": query_url(params, page=None),
     }
     return render(request, template, context, status=404 if page is None else 200)
 
@@ -214,7 +75,11 @@ def _sort_columns(params, columns, current):
         else:
             direction, target = "", key
         result.append(
-            {"label": label, "url": _url(params, sort=target, page=None), "direction": direction}
+            {
+                "label": label,
+                "url": query_url(params, sort=target, page=None),
+                "direction": direction,
+            }
         )
     return result
 
@@ -230,7 +95,7 @@ def _active_filters(filterset):
                 {
                     "param": filterset.filters[name].label,
                     "label": label,
-                    "remove_url": _url(params, page=None),
+                    "remove_url": query_url(params, page=None),
                 }
             )
     return chips
@@ -267,7 +132,7 @@ def _form_choices(filterset, batches):
 def model_list(request):
     filterset = AIModelFilter(request.GET)
     queryset = filterset.qs
-    page, page_problem = _paginate_models(
+    page, page_problem = paginate_models(
         request,
         queryset,
         many_matches=filterset.qs_for_many_matches(),
@@ -288,7 +153,7 @@ def model_list(request):
         # An empty result of a search alone means the name is in no published list.
         "search_only": set(filterset.active) == {"q"},
         "dates": {name: params.get(name, "") for name in DATE_PARAMS},
-        "export_url": f"{reverse('tracker:models_export')}{_url(params)}".rstrip("?"),
+        "export_url": f"{reverse('tracker:models_export')}{query_url(params)}".rstrip("?"),
         **_form_choices(filterset, batches),
     }
     return _render_list(request, "tracker/model_list.html", context, page, page_problem, params)
@@ -336,7 +201,7 @@ def applicant_list(request):
     )
     if query:
         queryset = queryset.filter(Q(name_zh__icontains=query) | Q(name_en__icontains=query))
-    page, page_problem = _paginate(request, queryset)
+    page, page_problem = paginate(request, queryset)
     if page is not None:
         page.object_list = list(page.object_list)
         _count_models(page.object_list)
@@ -349,7 +214,7 @@ def applicant_detail(request, slug):
         Applicant.objects.select_related("jurisdiction", "parent"), slug=slug
     )
     models = AIModel.objects.for_listing().filter(applicant=applicant)
-    page, page_problem = _paginate_models(request, models.order_by(*_published_order()))
+    page, page_problem = paginate_models(request, models.order_by(*_published_order()))
     counts = models.status_counts("applicant")
     context = {
         "applicant": applicant,
@@ -365,7 +230,7 @@ def applicant_detail(request, slug):
 
 
 def batch_list(request):
-    page, page_problem = _paginate(request, Batch.objects.all())
+    page, page_problem = paginate(request, Batch.objects.all())
     if page is not None:
         page.object_list = stats.RegisterStats().with_entered_counts(list(page.object_list))
     return _render_list(request, "tracker/batch_list.html", {}, page, page_problem)
@@ -381,7 +246,7 @@ def batch_detail(request, slug):
     batch = get_object_or_404(Batch, slug=slug)
     stats.RegisterStats().with_entered_counts([batch])
     models = AIModel.objects.for_listing().filter(batch=batch).order_by(*BATCH_ORDER)
-    page, page_problem = _paginate(request, models, BATCH_PER_PAGE)
+    page, page_problem = paginate(request, models, BATCH_PER_PAGE)
     context = {
         "batch": batch,
         "rounds": _rounds(batch, page) if page else [],
@@ -461,7 +326,7 @@ def backlog(request):
     register = stats.RegisterStats()
     summary = register.summary
     # The backlog's size is among the cached numbers: the listing need not count it again.
-    page, page_problem = _paginate_models(request, AIModel.objects.backlog(), count=summary.backlog)
+    page, page_problem = paginate_models(request, AIModel.objects.backlog(), count=summary.backlog)
     context = {
         "summary": summary,
         "median_wait": register.median_wait(),
