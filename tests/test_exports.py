@@ -366,7 +366,7 @@ def test_the_admin_action_exports_the_selected_models_with_the_same_code(client,
 
 def test_the_admin_model_list_links_to_the_import_page_for_reviewers(client, reviewer, editor):
     client.force_login(reviewer)
-    assert 'href="/admin/tracker/import/"' in client.get("/admin/tracker/aimodel/").text
+    assert 'href="/admin/tracker/aimodel/import/"' in client.get("/admin/tracker/aimodel/").text
 
     client.force_login(editor)
-    assert 'href="/admin/tracker/import/"' not in client.get("/admin/tracker/aimodel/").text
+    assert 'href="/admin/tracker/aimodel/import/"' not in client.get("/admin/tracker/aimodel/").text

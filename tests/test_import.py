@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.factories import (
     AIModelFactory,
@@ -21,11 +22,12 @@ from tests.factories import (
     UserFactory,
 )
 from tracker.importing.lists import ImportFileError, import_list
-from tracker.models import AIModel, Applicant, FilingType, Status, StatusChange
+from tracker.models import AIModel, Applicant, FilingType, PendingImport, Status, StatusChange
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "published_sample.csv"
 HEADER = "序号,属地,模型名称,备案单位,备案号,备案时间"
+IMPORT_PAGE = "/admin/tracker/aimodel/import/"
 
 
 def csv_bytes(*lines, header=HEADER, encoding="utf-8"):
@@ -518,23 +520,23 @@ def test_ten_thousand_rows_import_in_a_few_queries(batch):
 
 def upload(client, data, batch, name="list.csv", filing_type="filing"):
     return client.post(
-        "/admin/tracker/import/",
+        IMPORT_PAGE,
         {"file": SimpleUploadedFile(name, data), "batch": batch.pk, "filing_type": filing_type},
     )
 
 
 def test_the_import_page_is_for_reviewers(client, batch):
-    assert client.get("/admin/tracker/import/").status_code == 302
+    assert client.get(IMPORT_PAGE).status_code == 302
     client.force_login(UserFactory(is_staff=True))
-    assert client.get("/admin/tracker/import/").status_code == 403
+    assert client.get(IMPORT_PAGE).status_code == 403
     # Every row enters the register approved: a review decision, not an editor's.
     client.force_login(UserFactory(groups=["Editors"]))
-    assert client.get("/admin/tracker/import/").status_code == 403
+    assert client.get(IMPORT_PAGE).status_code == 403
 
 
 def test_the_import_page_previews_then_imports_on_confirmation(client, batch, reviewer):
     client.force_login(reviewer)
-    assert client.get("/admin/tracker/import/").status_code == 200
+    assert client.get(IMPORT_PAGE).status_code == 200
 
     preview = upload(client, SAMPLE.read_bytes(), batch)
 
@@ -542,13 +544,13 @@ def test_the_import_page_previews_then_imports_on_confirmation(client, batch, re
     assert "22 models will be created" in preview.content.decode()
     assert not AIModel.objects.exists()
 
-    response = client.post("/admin/tracker/import/", {"token": preview.context["token"]})
+    response = client.post(IMPORT_PAGE, {"token": preview.context["token"]})
 
     assert response.status_code == 302
     assert AIModel.objects.filter(batch=batch).count() == 22
     assert set(StatusChange.objects.values_list("recorded_by", flat=True)) == {reviewer.pk}
 
-    again = client.post("/admin/tracker/import/", {"token": preview.context["token"]}, follow=True)
+    again = client.post(IMPORT_PAGE, {"token": preview.context["token"]}, follow=True)
     assert "expired or was already imported" in again.content.decode()
     assert AIModel.objects.count() == 22
 
@@ -560,11 +562,11 @@ def test_the_import_page_shows_bad_rows_and_imports_good_ones_only_when_asked(
     preview = upload(client, csv_bytes(GOOD_ROW, "2,北京,,某公司,,2023-08-31"), batch)
     assert "Row 3: the model name is empty." in preview.content.decode()
 
-    refused = client.post("/admin/tracker/import/", {"token": preview.context["token"]})
+    refused = client.post(IMPORT_PAGE, {"token": preview.context["token"]})
     assert refused.status_code == 200
     assert not AIModel.objects.exists()
 
-    client.post("/admin/tracker/import/", {"token": refused.context["token"], "skip_invalid": "on"})
+    client.post(IMPORT_PAGE, {"token": refused.context["token"], "skip_invalid": "on"})
     assert list(AIModel.objects.values_list("name_zh", flat=True)) == ["文心一言"]
 
 
@@ -602,7 +604,7 @@ def test_the_import_page_reads_swapped_rows_back_only_when_asked(client, batch, 
     assert "Row 2: the model and applicant columns look swapped" in refused.content.decode()
 
     preview = client.post(
-        "/admin/tracker/import/",
+        IMPORT_PAGE,
         {
             "file": SimpleUploadedFile("list.csv", csv_bytes(swapped)),
             "batch": batch.pk,
@@ -613,7 +615,7 @@ def test_the_import_page_reads_swapped_rows_back_only_when_asked(client, batch, 
     assert "read as model “商汤AI代码生成模型” of “深圳市商汤科技有限公司”" in (
         preview.content.decode()
     )
-    client.post("/admin/tracker/import/", {"token": preview.context["token"]})
+    client.post(IMPORT_PAGE, {"token": preview.context["token"]})
     ai_model = AIModel.objects.get()
     assert (ai_model.name_zh, ai_model.applicant.name_zh) == (
         "商汤AI代码生成模型",
@@ -826,3 +828,30 @@ def test_a_rows_own_type_column_must_be_a_type_and_agree_with_the_import(batch, 
     )
 
     assert result.problem_lines() == [f"Row 2: {problem}"]
+
+
+def test_an_upload_waits_in_the_database_for_its_own_uploader_only(client, batch, reviewer):
+    client.force_login(reviewer)
+    preview = upload(client, csv_bytes(GOOD_ROW), batch)
+    token = preview.context["token"]
+    assert PendingImport.objects.get().token == token
+
+    # Another reviewer, on any instance of the site, cannot confirm it.
+    client.force_login(UserFactory(groups=["Reviewers"]))
+    refused = client.post(IMPORT_PAGE, {"token": token}, follow=True)
+    assert "expired or was already imported" in refused.content.decode()
+    assert not AIModel.objects.exists()
+
+
+def test_an_upload_expires_after_a_day(client, batch, reviewer):
+    client.force_login(reviewer)
+    token = upload(client, csv_bytes(GOOD_ROW), batch).context["token"]
+    PendingImport.objects.update(created_at=timezone.now() - datetime.timedelta(days=1, minutes=1))
+
+    refused = client.post(IMPORT_PAGE, {"token": token}, follow=True)
+
+    assert "expired or was already imported" in refused.content.decode()
+    assert not AIModel.objects.exists()
+    # The next upload clears the expired ones away.
+    upload(client, csv_bytes(GOOD_ROW), batch)
+    assert PendingImport.objects.count() == 1

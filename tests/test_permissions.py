@@ -29,7 +29,7 @@ from tracker.public import urls as tracker_urls
 pytestmark = pytest.mark.django_db
 
 S = Status
-IMPORT_PAGE = "/admin/tracker/import/"
+IMPORT_PAGE = "/admin/tracker/aimodel/import/"
 # Distinctive, and partly Chinese, so that an escaped or re-encoded leak is still found.
 MARKER = "STAFFONLY-7Q2X-内部备注"
 MARKER_PARTS = [MARKER.encode(), b"STAFFONLY-7Q2X", "内部备注".encode()]

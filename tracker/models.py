@@ -1,3 +1,4 @@
+import datetime
 import itertools
 
 from django.conf import settings
@@ -900,3 +901,33 @@ def latest_step(**conditions):
     """For a Subquery: the latest history step of the outer query's model (in the
     timeline's order), among its steps matching ``conditions``."""
     return StatusChange.objects.filter(model=models.OuterRef("pk"), **conditions).reverse()
+
+
+class PendingImport(models.Model):
+    """A published list uploaded in the admin and waiting for its uploader to confirm the
+    import. Kept in the database, so any instance of the site can confirm it; a day old,
+    it has expired."""
+
+    MAX_AGE = datetime.timedelta(days=1)
+
+    token = models.CharField(max_length=43, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    name = models.CharField(max_length=255)
+    data = models.BinaryField()
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
+    filing_type = models.CharField(max_length=16, choices=FilingType.choices, blank=True)
+    unswap = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("pending import")
+        verbose_name_plural = _("pending imports")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def expired(cls):
+        return cls.objects.filter(created_at__lt=timezone.now() - cls.MAX_AGE)

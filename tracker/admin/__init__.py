@@ -12,6 +12,7 @@ from django.contrib.admin import ActionLocation, helpers
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +26,7 @@ from tracker.admin.forms import (
     NormalisedNamesForm,
     ReviewStepForm,
 )
+from tracker.admin.imports import import_page
 from tracker.analysis.exports import models_export
 from tracker.models import AIModel, Applicant, Batch, Jurisdiction, Source, Status, StatusChange
 
@@ -271,6 +273,12 @@ class AIModelAdmin(admin.ModelAdmin):
     change_form_template = "admin/tracker/aimodel/change_form.html"
     # Adds the link to the import page (tracker.admin.imports) above the list.
     change_list_template = "admin/tracker/import_change_list.html"
+
+    def get_urls(self):
+        # The import of a published list, at …/aimodel/import/.
+        name = f"{self.opts.app_label}_{self.opts.model_name}_import"
+        page = path("import/", self.admin_site.admin_view(import_page), name=name)
+        return [page, *super().get_urls()]
 
     def get_queryset(self, request):
         # A model without a name is shown by its applicant's, here and in autocompletes.

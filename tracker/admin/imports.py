@@ -1,13 +1,11 @@
 """The admin page that imports a published list: upload, preview, confirm.
 
-The file is checked with a dry run of the importer and kept aside until staff confirm;
-the confirmed import runs the same ``import_list`` as the ``import_filings`` command.
+The file is checked with a dry run of the importer and kept in the database (a
+``PendingImport``) until its uploader confirms it; the confirmed import runs the same
+``import_list`` as the ``import_filings`` command. AIModelAdmin routes the page.
 """
 
 import secrets
-import tempfile
-import time
-from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
@@ -17,11 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tracker.importing.lists import MAX_FILE_BYTES, ImportFileError, import_list
-from tracker.models import Batch, FilingType
+from tracker.models import Batch, FilingType, PendingImport
 
-SESSION_KEY = "tracker_imports"
 PREVIEW_ROWS = 200
-STASH_MAX_AGE = 24 * 3600
 
 
 class ImportForm(forms.Form):
@@ -65,40 +61,34 @@ class ImportForm(forms.Form):
         return upload
 
 
-def _stash_dir():
-    path = Path(tempfile.gettempdir()) / "tracker-imports"
-    path.mkdir(mode=0o700, exist_ok=True)
-    return path
-
-
 def _stash(request, data, batch, options, name):
-    """Keep the uploaded file until it is confirmed; the session says whose it is."""
-    folder = _stash_dir()
-    cutoff = time.time() - STASH_MAX_AGE
-    for old in folder.iterdir():
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(16)
-    (folder / token).write_bytes(data)
-    stashes = request.session.get(SESSION_KEY, {})
-    stashes[token] = {"batch": batch.pk, "name": name, **options}
-    request.session[SESSION_KEY] = stashes
-    return token
+    """Keep the uploaded file until its uploader confirms it; a day old, it expires."""
+    PendingImport.expired().delete()
+    pending = PendingImport.objects.create(
+        token=secrets.token_urlsafe(32),
+        created_by=request.user,
+        name=name[:255],
+        data=data,
+        batch=batch,
+        filing_type=options["filing_type"] or "",
+        unswap=options["unswap"],
+    )
+    return pending.token
 
 
 def _unstash(request, token):
-    stashes = request.session.get(SESSION_KEY, {})
-    stash = stashes.pop(token, None)
-    request.session[SESSION_KEY] = stashes
-    if stash is None:
-        return None, None
-    path = _stash_dir() / token
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None, None
-    path.unlink(missing_ok=True)
-    return stash, data
+    """The upload ``token`` names, if this user made it and it has not expired; it is
+    taken away, so a second confirmation finds nothing."""
+    pending = (
+        PendingImport.objects.select_related("batch")
+        .filter(token=token, created_by=request.user)
+        .exclude(pk__in=PendingImport.expired())
+        .first()
+    )
+    if pending is None:
+        return None
+    PendingImport.objects.filter(pk=pending.pk).delete()
+    return pending
 
 
 def _preview(request, context, result, token, batch, filename):
@@ -142,15 +132,15 @@ def import_page(request):
 
 
 def _confirm(request, context):
-    stash, data = _unstash(request, request.POST["token"])
-    batch = Batch.objects.filter(pk=stash["batch"]).first() if stash else None
-    if batch is None:
+    pending = _unstash(request, request.POST["token"])
+    if pending is None:
         messages.error(
             request, _("That upload has expired or was already imported: upload it again.")
         )
         return redirect(request.path)
+    data, batch = bytes(pending.data), pending.batch
+    options = {"filing_type": pending.filing_type or None, "unswap": pending.unswap}
     try:
-        options = {"filing_type": stash["filing_type"], "unswap": stash.get("unswap", False)}
         result = import_list(
             data,
             batch=batch,
@@ -163,8 +153,8 @@ def _confirm(request, context):
         return redirect(request.path)
     if not result.written:
         # The register changed since the preview and some rows no longer fit: show them.
-        token = _stash(request, data, batch, options, stash["name"])
-        return _preview(request, context, result, token, batch, stash["name"])
+        token = _stash(request, data, batch, options, pending.name)
+        return _preview(request, context, result, token, batch, pending.name)
     messages.success(
         request,
         _(

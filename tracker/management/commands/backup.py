@@ -7,7 +7,7 @@ from django.utils import timezone
 
 # Content types and permissions are recreated by `migrate` on the target and referenced
 # by natural keys; sessions are disposable.
-EXCLUDED = ["contenttypes", "auth.permission", "sessions"]
+EXCLUDED = ["contenttypes", "auth.permission", "sessions", "tracker.pendingimport"]
 
 
 class Command(BaseCommand):
