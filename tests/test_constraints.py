@@ -272,3 +272,51 @@ def test_saving_again_keeps_the_slug():
 )
 def test_pinyin_slugs_match_pypinyin_phrase_by_phrase(name):
     assert slug_base(name) == slugify(" ".join(lazy_pinyin(name)))
+
+
+def test_the_database_refuses_an_applicant_that_is_its_own_parent():
+    applicant = ApplicantFactory()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Applicant.objects.filter(pk=applicant.pk).update(parent=applicant)
+
+
+def test_a_cycle_of_parent_groups_is_refused_in_the_admin(client, editor):
+    top = ApplicantFactory(name_en="Top Group")
+    middle = ApplicantFactory(name_en="Middle Group", parent=top)
+    bottom = ApplicantFactory(name_en="Bottom Co", parent=middle)
+    client.force_login(editor)
+    url = f"/admin/tracker/applicant/{top.pk}/change/"
+    data = {
+        "name_zh": top.name_zh,
+        "name_en": top.name_en,
+        "slug": top.slug,
+        "jurisdiction": top.jurisdiction_id,
+        "kind": top.kind,
+        "website": "",
+    }
+
+    cycle = client.post(url, {**data, "parent": bottom.pk})
+    itself = client.post(url, {**data, "parent": top.pk})
+
+    assert cycle.context["adminform"].form.errors["parent"] == [
+        "Bottom Co belongs to this group already: that would be a cycle."
+    ]
+    assert itself.context["adminform"].form.errors["parent"] == [
+        "Top Group belongs to this group already: that would be a cycle."
+    ]
+    top.refresh_from_db()
+    assert top.parent is None
+    assert client.post(url, {**data, "parent": ""}).status_code == 302
+
+
+def test_a_parent_outside_the_group_is_accepted():
+    group = ApplicantFactory()
+    other = ApplicantFactory()
+    member = ApplicantFactory(parent=group)
+
+    member.parent = other
+    member.full_clean()
+    member.save()
+
+    assert list(other.subsidiaries.all()) == [member]

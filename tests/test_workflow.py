@@ -494,3 +494,41 @@ def test_enter_published_refuses_a_missing_or_future_date_and_writes_nothing(db,
         workflow.enter_published([(ai_model, "")], by=None)
 
     assert not AIModel.objects.filter(slug="m").exists()
+
+
+@pytest.mark.parametrize(
+    "moment, day",
+    [
+        # 23:30 in Beijing is still the day before in UTC (15:30), 00:30 is the day after.
+        (datetime.datetime(2024, 3, 1, 15, 30, tzinfo=datetime.UTC), datetime.date(2024, 3, 1)),
+        (datetime.datetime(2024, 3, 1, 16, 30, tzinfo=datetime.UTC), datetime.date(2024, 3, 2)),
+    ],
+)
+def test_a_step_is_dated_by_the_day_in_china(db, monkeypatch, moment, day):
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    ai_model = model_in(S.SUBMITTED)
+
+    step = workflow.transition(ai_model, S.PROVINCIAL_REVIEW, by=None)
+
+    assert step.happened_on == day
+    # That day is today, not the future, though UTC has not reached it yet at 00:30.
+    assert workflow.future_date_refusal(day) is None
+    assert workflow.future_date_refusal(day + datetime.timedelta(days=1)) == (
+        f"The date {day + datetime.timedelta(days=1)} is in the future."
+    )
+
+
+def test_renaming_keeps_the_slugs_that_links_use(db):
+    ai_model = model_in(S.SUBMITTED)
+    applicant = ai_model.applicant
+    slugs = (ai_model.slug, applicant.slug)
+
+    applicant.name_en = "Renamed Group"
+    applicant.save()
+    ai_model.refresh_from_db()
+    ai_model.name_en = "Renamed Model"
+    ai_model.save()
+
+    ai_model.refresh_from_db()
+    assert (ai_model.slug, ai_model.applicant.slug) == slugs
+    assert "Renamed Group" in ai_model.search_text

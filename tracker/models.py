@@ -2,6 +2,7 @@ import datetime
 import itertools
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -296,6 +297,12 @@ class Applicant(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=ApplicantKind.values), name="applicant_kind_known"
             ),
+            # A group is never its own parent (clean() refuses longer cycles too).
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("pk")),
+                name="applicant_not_its_own_parent",
+                violation_error_message=_("An applicant cannot be its own parent group."),
+            ),
         ]
         indexes = [
             models.Index(fields=["name_key"], name="applicant_name_key_idx"),
@@ -334,6 +341,28 @@ class Applicant(models.Model):
 
     def get_absolute_url(self):
         return reverse("tracker:applicant_detail", args=[self.slug])
+
+    def clean(self):
+        super().clean()
+        if self.parent_id is not None and self.pk is not None and self.parent_is_descendant():
+            raise ValidationError(
+                {
+                    "parent": _("%(parent)s belongs to this group already: that would be a cycle.")
+                    % {"parent": self.parent}
+                }
+            )
+
+    def parent_is_descendant(self):
+        """Whether this applicant's parent, or any group above it, is the applicant itself."""
+        seen, current = set(), self.parent_id
+        while current is not None and current not in seen:
+            if current == self.pk:
+                return True
+            seen.add(current)
+            current = (
+                Applicant.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+            )
+        return False
 
     def set_derived_fields(self):
         """Clean the names and set the match key: for save() and bulk inserts alike."""
