@@ -52,6 +52,31 @@ def days_in_review(status, submitted_on, approved_on, today=None):
     return (end - submitted_on).days
 
 
+def days_in_review_expression(today=None):
+    """``days_in_review`` in SQL, so a listing can sort on it; NULL when unknown."""
+    end = models.Case(
+        models.When(status__in=PENDING_STATUSES, then=models.Value(today or timezone.localdate())),
+        default=models.F("approved_on"),
+        output_field=models.DateField(),
+    )
+    return models.ExpressionWrapper(
+        end - models.F("submitted_on"), output_field=models.DurationField()
+    )
+
+
+def sorted_by(expression, descending=False):
+    """The order of every listing: by ``expression`` with unknown values last in either
+    direction, then by id so that each page of a listing keeps its rows."""
+    if descending:
+        return [expression.desc(nulls_last=True), "pk"]
+    return [expression.asc(nulls_last=True), "pk"]
+
+
+def published_order():
+    """The published order: newest approval first, the undated last."""
+    return sorted_by(models.F("approved_on"), descending=True)
+
+
 # Joins the names in ``AIModel.search_text``. A control character: normalise_name strips
 # those from names and from search terms, so no term can match across two names.
 SEARCH_SEPARATOR = "\x1f"
@@ -322,10 +347,9 @@ class Applicant(models.Model):
             kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
         if not self.slug:
             self.slug = unique_slug(
-                Applicant.objects.all(),
+                Applicant.objects.exclude(pk=self.pk),
                 slug_base(self.name_en, self.name_zh),
                 "applicant",
-                exclude_pk=self.pk,
             )
         renamed = (
             not self._state.adding
@@ -442,10 +466,9 @@ class Batch(models.Model):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(
-                Batch.objects.all(),
+                Batch.objects.exclude(pk=self.pk),
                 slug_base(self.title_en, self.title_zh),
                 f"batch-{self.announced_on:%Y-%m}" if self.announced_on else "batch",
-                exclude_pk=self.pk,
             )
         super().save(*args, **kwargs)
 
@@ -645,7 +668,7 @@ class AIModel(models.Model):
     objects = AIModelQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-approved_on", "pk"]
+        ordering = published_order()
         verbose_name = _("AI model")
         verbose_name_plural = _("AI models")
         permissions = [("change_status", _("Can move submissions through review"))]
@@ -739,7 +762,7 @@ class AIModel(models.Model):
             models.Index(
                 "status",
                 models.F("approved_on").desc(),
-                models.F("id").desc(),
+                "id",
                 name="aimodel_status_approved_idx",
             ),
             # /models/?sort=name in either language.
@@ -758,10 +781,9 @@ class AIModel(models.Model):
         if not self.slug:
             applicant_slug = self.applicant.slug if self.applicant_id else "model"
             self.slug = unique_slug(
-                AIModel.objects.all(),
+                AIModel.objects.exclude(pk=self.pk),
                 slug_base(self.name_en, self.name_zh),
                 f"{applicant_slug}-model",
-                exclude_pk=self.pk,
                 max_length=100,
             )
         if kwargs.get("update_fields") is not None:

@@ -1,6 +1,7 @@
 """Text rules shared by every writer: name normalisation and readable unique slugs."""
 
 import functools
+import itertools
 import re
 import unicodedata
 
@@ -126,19 +127,44 @@ def numbered_slugs(base):
     return Q(slug=base) | Q(slug__gt=f"{base}-", slug__lt=f"{base}.")
 
 
-def unique_slug(queryset, base, fallback, exclude_pk=None, max_length=80):
+class Slugs:
+    """Readable slugs, unique within ``queryset`` and among those this object made: a base
+    (or the fallback) cut to fit ``max_length``, with a numeric suffix when it is taken.
+
+    The slugs in use are looked up once for all of ``bases``, and again only for a base
+    that is taken, so thousands of new rows cost a few queries. With no ``queryset`` (a
+    data set being generated into empty tables), only the slugs made here count.
+    """
+
+    def __init__(self, queryset=None, bases=(), max_length=80):
+        self.queryset = queryset
+        self.max_length = max_length
+        self.looked_up = set()
+        self.taken = set()
+        if queryset is not None:
+            wanted = {self._cut(base) for base in bases if base}
+            for chunk in itertools.batched(wanted, 2000):
+                self.taken.update(queryset.filter(slug__in=chunk).values_list("slug", flat=True))
+
+    def _cut(self, base):
+        return base[: self.max_length - 6].strip("-")
+
+    def make(self, base, fallback):
+        base = self._cut(base or fallback) or fallback
+        if self.queryset is not None and base in self.taken and base not in self.looked_up:
+            self.looked_up.add(base)
+            numbered = self.queryset.filter(numbered_slugs(base))
+            self.taken.update(numbered.values_list("slug", flat=True))
+        slug, n = base, 2
+        while slug in self.taken:
+            slug, n = f"{base}-{n}", n + 1
+        self.taken.add(slug)
+        return slug
+
+
+def unique_slug(queryset, base, fallback, max_length=80):
     """``base`` (or ``fallback``) made unique within ``queryset`` with a numeric suffix."""
-    base = (base or fallback)[: max_length - 6].strip("-") or fallback
-    taken = queryset.filter(numbered_slugs(base))
-    if exclude_pk is not None:
-        taken = taken.exclude(pk=exclude_pk)
-    taken = set(taken.values_list("slug", flat=True))
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+    return Slugs(queryset, [base or fallback], max_length).make(base, fallback)
 
 
 def has_chinese(text):

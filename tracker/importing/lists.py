@@ -44,7 +44,7 @@ from tracker.models import (
     sequence_of,
 )
 from tracker.numbers import number_problems, number_type, region_tokens
-from tracker.text import clean_name, clean_number, has_chinese, match_key, numbered_slugs, slug_base
+from tracker.text import Slugs, clean_name, clean_number, has_chinese, match_key, slug_base
 
 FIELDS = ("seq_no", "jurisdiction", "model_name", "applicant", "filing_number", "filing_date")
 # The on-device table's extra column, and the type column of this project's batch export.
@@ -704,34 +704,6 @@ def _match(row, register):
 # Writing ----------------------------------------------------------------------------------
 
 
-class _Slugs:
-    """``tracker.text.unique_slug`` for thousands of new rows: the slugs in use are looked
-    up once for all the rows' bases, and again only for a base that is taken."""
-
-    def __init__(self, model, bases, max_length):
-        self.model = model
-        self.max_length = max_length
-        self.bases = set()
-        self.taken = set()
-        for chunk in itertools.batched({self._cut(base) for base in bases if base}, CHUNK_SIZE):
-            self.taken.update(model.objects.filter(slug__in=chunk).values_list("slug", flat=True))
-
-    def _cut(self, base):
-        return base[: self.max_length - 6].strip("-")
-
-    def make(self, base, fallback):
-        base = self._cut(base or fallback) or fallback
-        if base in self.taken and base not in self.bases:
-            self.bases.add(base)
-            numbered = self.model.objects.filter(numbered_slugs(base))
-            self.taken.update(numbered.values_list("slug", flat=True))
-        slug, n = base, 2
-        while slug in self.taken:
-            slug, n = f"{base}-{n}", n + 1
-        self.taken.add(slug)
-        return slug
-
-
 def _split_name(name):
     """The published name goes in the Chinese field unless it has no Chinese in it."""
     return (name, "") if has_chinese(name) else ("", name)
@@ -749,8 +721,10 @@ def _enter_approved(rows, register, *, batch, by):
             )
     for applicant in new_applicants.values():
         applicant.set_derived_fields()
-    applicant_slugs = _Slugs(
-        Applicant, [slug_base(a.name_en, a.name_zh) for a in new_applicants.values()], 80
+    applicant_slugs = Slugs(
+        Applicant.objects.all(),
+        [slug_base(a.name_en, a.name_zh) for a in new_applicants.values()],
+        80,
     )
     for applicant in new_applicants.values():
         applicant.slug = applicant_slugs.make(
@@ -785,7 +759,9 @@ def _enter_approved(rows, register, *, batch, by):
             named[applicant_id] = Applicant(name_zh=zh, name_en=en)
         ai_model.set_derived_fields(named[applicant_id])
         models.append((ai_model, applicant_slug, row.history_note(batch)))
-    model_slugs = _Slugs(AIModel, [slug_base(m.name_en, m.name_zh) for m, _s, _n in models], 100)
+    model_slugs = Slugs(
+        AIModel.objects.all(), [slug_base(m.name_en, m.name_zh) for m, _s, _n in models], 100
+    )
     for ai_model, applicant_slug, _note in models:
         ai_model.slug = model_slugs.make(
             slug_base(ai_model.name_en, ai_model.name_zh), f"{applicant_slug}-model"

@@ -219,7 +219,7 @@ LISTING_ORDER_INDEXES = {
     "aimodel_approved_idx": ("", "id"),
     "aimodel_applicant_idx": ("applicant_id, ", "id"),
     "aimodel_applicant_status_idx": ("applicant_id, status, ", "id"),
-    "aimodel_status_approved_idx": ("status, ", "id DESC"),
+    "aimodel_status_approved_idx": ("status, ", "id"),
 }
 
 

@@ -54,7 +54,7 @@ from tracker.models import (
     StatusChange,
     search_text,
 )
-from tracker.text import match_key, slug_base
+from tracker.text import Slugs, match_key, slug_base
 
 S = Status
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -402,19 +402,17 @@ class _Names:
 
     def __init__(self, rng):
         self.rng = rng
-        self.taken_slugs = set()
+        self.slugs = {}
 
     def brand(self, syllables=2):
         pairs = [self.rng.choice(SYLLABLES) for _ in range(syllables)]
         return "".join(p[0] for p in pairs), [p[1] for p in pairs]
 
     def slug(self, base, fallback, max_length):
-        base = (base or fallback)[: max_length - 8].strip("-") or fallback
-        slug, n = base, 2
-        while slug in self.taken_slugs:
-            slug, n = f"{base}-{n}", n + 1
-        self.taken_slugs.add(slug)
-        return slug
+        # The tables start empty: slugs are unique among those made here.
+        if max_length not in self.slugs:
+            self.slugs[max_length] = Slugs(max_length=max_length)
+        return self.slugs[max_length].make(base, fallback)
 
 
 def _day(start, end, rng):

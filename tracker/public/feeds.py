@@ -3,14 +3,13 @@
 import datetime
 
 from django.contrib.syndication.views import Feed
-from django.db.models import F
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tracker.models import AIModel, Status
+from tracker.models import AIModel, Status, published_order
 from tracker.public.filters import filter_models
 
 FEED_SIZE = 50
@@ -43,8 +42,7 @@ class ApprovalsFeed(Feed):
         # nowhere to show the explanation, so it is not passed on.
         approvals = AIModel.objects.public().approved()
         models, _problems = filter_models(request.GET, queryset=approvals)
-        # NULLS LAST as on the listings, so the same indexes serve (approvals have a date).
-        return models.order_by(F("approved_on").desc(nulls_last=True), "-pk")[:FEED_SIZE]
+        return models.order_by(*published_order())[:FEED_SIZE]
 
     def item_title(self, item):
         return _("%(model)s — %(applicant)s") % {

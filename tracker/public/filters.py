@@ -15,9 +15,6 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
-    DateField,
-    DurationField,
-    ExpressionWrapper,
     F,
     Func,
     Q,
@@ -28,12 +25,10 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.http import QueryDict
-from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from tracker.models import (
-    PENDING_STATUSES,
     AIModel,
     Applicant,
     Batch,
@@ -41,7 +36,9 @@ from tracker.models import (
     Jurisdiction,
     Scope,
     Status,
+    days_in_review_expression,
     name_expression,
+    sorted_by,
 )
 from tracker.text import normalise_name
 
@@ -85,16 +82,6 @@ def localised_name(prefix=""):
     return name_expression(prefix, chinese_first=(get_language() or "").startswith("zh"))
 
 
-def days_in_review_expression(today=None):
-    """``days_in_review`` in SQL, so a listing can sort on it; NULL when unknown."""
-    end = Case(
-        When(status__in=PENDING_STATUSES, then=Value(today or timezone.localdate())),
-        default=F("approved_on"),
-        output_field=DateField(),
-    )
-    return ExpressionWrapper(end - F("submitted_on"), output_field=DurationField())
-
-
 def _sort_expression(key):
     if key == "name":
         return localised_name()
@@ -116,12 +103,9 @@ def _sort_expression(key):
 
 
 def ordering(sort):
-    """Order by one whitelisted key; unknown values sort last; pk keeps pages stable."""
-    descending = sort.startswith("-")
-    expression = _sort_expression(sort.lstrip("-"))
-    if descending:
-        return [expression.desc(nulls_last=True), "pk"]
-    return [expression.asc(nulls_last=True), "pk"]
+    """Order by one whitelisted key, as every listing is sorted (``sorted_by``); the
+    default sort is the published order."""
+    return sorted_by(_sort_expression(sort.lstrip("-")), descending=sort.startswith("-"))
 
 
 def search_condition(query, in_index_order=False):

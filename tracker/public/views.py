@@ -2,7 +2,7 @@ import itertools
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
@@ -20,6 +20,7 @@ from tracker.models import (
     Source,
     Status,
     choice_label,
+    published_order,
 )
 from tracker.numbers import number_problems, region_tokens
 from tracker.public import pagination
@@ -170,16 +171,12 @@ def model_detail(request, slug):
             ai_model.filing_number, ai_model.filing_type, region_tokens()
         ),
         "sources": ai_model.sources.all(),
-        "registrations": ai_model.registrations.for_listing().order_by(*_published_order()),
+        "registrations": ai_model.registrations.for_listing().order_by(*published_order()),
         "history": ai_model.history.only(
             "model_id", "from_status", "to_status", "happened_on", "note"
         ),
     }
     return render(request, "tracker/model_detail.html", context)
-
-
-def _published_order():
-    return [F("approved_on").desc(nulls_last=True), "pk"]
 
 
 def _count_models(applicants):
@@ -214,7 +211,7 @@ def applicant_detail(request, slug):
         Applicant.objects.select_related("jurisdiction", "parent"), slug=slug
     )
     models = AIModel.objects.for_listing().filter(applicant=applicant)
-    page, page_problem = paginate_models(request, models.order_by(*_published_order()))
+    page, page_problem = paginate_models(request, models.order_by(*published_order()))
     counts = models.status_counts("applicant")
     context = {
         "applicant": applicant,
