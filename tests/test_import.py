@@ -855,3 +855,17 @@ def test_an_upload_expires_after_a_day(client, batch, reviewer):
     # The next upload clears the expired ones away.
     upload(client, csv_bytes(GOOD_ROW), batch)
     assert PendingImport.objects.count() == 1
+
+
+def test_bulk_imported_rows_hold_what_save_would_store(batch):
+    import_list(SAMPLE.read_bytes(), batch=batch)
+    fields = ("name_zh", "name_en", "filing_number", "search_text", "name_key", "number_key")
+
+    for ai_model in AIModel.objects.select_related("applicant"):
+        stored = [getattr(ai_model, name) for name in fields]
+        ai_model.save()
+        assert [getattr(ai_model, name) for name in fields] == stored
+    for applicant in Applicant.objects.all():
+        stored = (applicant.name_zh, applicant.name_en, applicant.name_key, applicant.slug)
+        applicant.save()
+        assert (applicant.name_zh, applicant.name_en, applicant.name_key, applicant.slug) == stored

@@ -11,10 +11,20 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from tracker.text import clean_name, clean_number, match_key, pinyin_key, slug_base, unique_slug
+from tracker.bulk import insert_many
+from tracker.text import (
+    Slugs,
+    clean_name,
+    clean_number,
+    match_key,
+    pinyin_key,
+    slug_base,
+    unique_slug,
+)
 
 # Every slug may be left empty: save() makes one from the names.
 SLUG_HELP = _("Leave empty to make one from the name.")
+SLUG_LENGTH = 100  # a model's; applicants' and batches' are 80
 
 
 def in_language(zh, en):
@@ -254,6 +264,24 @@ class JurisdictionResolver:
 
 
 class ApplicantQuerySet(models.QuerySet):
+    def create_many(self, applicants):
+        """Insert unsaved ``applicants`` in a few statements, each as ``save()`` would
+        store it: names cleaned, match key and a unique slug set. Sets their ids."""
+        applicants = list(applicants)
+        if not applicants:
+            return applicants
+        for applicant in applicants:
+            applicant.set_derived_fields()
+        bases = [slug_base(a.name_en, a.name_zh) for a in applicants]
+        slugs = Slugs(self.model.objects.all(), bases, 80)
+        for applicant, base in zip(applicants, bases, strict=True):
+            applicant.slug = applicant.slug or slugs.make(base, "applicant")
+        ids = insert_many(self.model, applicants)
+        for applicant in applicants:
+            applicant.pk = ids[applicant.slug]
+            applicant._state.adding = False
+        return applicants
+
     def for_listing(self):
         """Each applicant with its model counts by status, in one query (the CSV export).
 
@@ -571,7 +599,9 @@ class AIModelQuerySet(models.QuerySet):
 class AIModel(models.Model):
     name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
-    slug = models.SlugField(_("slug"), max_length=100, unique=True, blank=True, help_text=SLUG_HELP)
+    slug = models.SlugField(
+        _("slug"), max_length=SLUG_LENGTH, unique=True, blank=True, help_text=SLUG_HELP
+    )
     # Not indexed alone: the indexes starting with the applicant serve its lookups.
     applicant = models.ForeignKey(
         Applicant,
@@ -779,12 +809,8 @@ class AIModel(models.Model):
         applicant = self.applicant if self.applicant_id else Applicant()
         self.set_derived_fields(applicant)
         if not self.slug:
-            applicant_slug = self.applicant.slug if self.applicant_id else "model"
             self.slug = unique_slug(
-                AIModel.objects.exclude(pk=self.pk),
-                slug_base(self.name_en, self.name_zh),
-                f"{applicant_slug}-model",
-                max_length=100,
+                AIModel.objects.exclude(pk=self.pk), *self.slug_parts(), max_length=SLUG_LENGTH
             )
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {
@@ -825,6 +851,21 @@ class AIModel(models.Model):
         self.number_key = match_key(self.filing_number)
         self.sequence = sequence_of(self.filing_type, self.on_device_scenario)
         self.search_text = self.make_search_text(applicant)
+
+    def slug_parts(self):
+        """The slug's readable base, and the fallback for a name that gives none."""
+        applicant_slug = self.applicant.slug if self.applicant_id else "model"
+        return slug_base(self.name_en, self.name_zh), f"{applicant_slug}-model"
+
+    @classmethod
+    def prepare_many(cls, ai_models):
+        """Give unsaved ``ai_models`` what ``save()`` gives one: derived fields from their
+        applicants' names, and unique slugs looked up in a few queries."""
+        parts = [ai_model.slug_parts() for ai_model in ai_models]
+        slugs = Slugs(cls.objects.all(), [base for base, _fallback in parts], SLUG_LENGTH)
+        for ai_model, (base, fallback) in zip(ai_models, parts, strict=True):
+            ai_model.set_derived_fields(ai_model.applicant)
+            ai_model.slug = ai_model.slug or slugs.make(base, fallback)
 
     @property
     def name(self):

@@ -246,8 +246,8 @@ def enter_published(entries, *, by):
     """The bulk form of ``enter(ai_model, status=APPROVED)``, for a published list.
 
     ``entries`` are (unsaved model, note) pairs: each model is saved as approved, with the
-    first step of its history dated on its approval date and carrying its note. The caller
-    has given each a unique slug and set its derived fields (``set_derived_fields``). A
+    first step of its history dated on its approval date and carrying its note, its
+    derived fields and slug made as ``save()`` makes them (``AIModel.prepare_many``). A
     published registration list does not name the filed models the registrations call:
     ``check_integrity`` lists them until staff link each one.
     """
@@ -258,6 +258,7 @@ def enter_published(entries, *, by):
         if refusal := future_date_refusal(ai_model.approved_on):
             raise TransitionError(refusal)
         ai_model.status = S.APPROVED
+    AIModel.prepare_many([ai_model for ai_model, _note in entries])
     with transaction.atomic():
         ids = insert_many(AIModel, (ai_model for ai_model, _note in entries))
         insert_many(
