@@ -33,6 +33,30 @@ def reviewer(db):
     return UserFactory(groups=["Reviewers"])
 
 
+VENDORS = ("postgresql", "sqlite")
+# .ci/run names the database whose own tests must all run: a skipped one fails the run.
+REQUIRED_VENDOR = os.environ.get("TRACKER_REQUIRE_VENDOR_TESTS", "")
+_skipped_required = []
+
+
+def pytest_runtest_setup(item):
+    for vendor in VENDORS:
+        if item.get_closest_marker(vendor) and connection.vendor != vendor:
+            pytest.skip(f"runs on {vendor} only")
+
+
+def pytest_runtest_logreport(report):
+    if REQUIRED_VENDOR and report.skipped and REQUIRED_VENDOR in report.keywords:
+        _skipped_required.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _skipped_required:
+        names = ", ".join(_skipped_required)
+        print(f"\nThese {REQUIRED_VENDOR} tests were skipped on {REQUIRED_VENDOR}: {names}")
+        session.exitstatus = 1
+
+
 def pytest_collection_modifyitems(items):
     # Browser tests commit their data and empty every table afterwards, the reference data
     # of the migrations included: they run last so that no other test starts without it.

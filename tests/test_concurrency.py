@@ -41,10 +41,9 @@ def attempt(pk, to, barrier):
         connection.close()
 
 
+@pytest.mark.postgresql
 @concurrent_db
 def test_eight_concurrent_transitions_on_postgresql_let_exactly_one_through():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs a database that runs writers in parallel")
     ai_model = AIModelFactory(status=Status.PROVINCIAL_REVIEW)
     choices = workflow.allowed_transitions(ai_model)
     targets = [choices[i % len(choices)] for i in range(THREADS)]
@@ -78,10 +77,9 @@ def copy_test_database(path):
         target.close()
 
 
+@pytest.mark.sqlite
 @concurrent_db
 def test_two_processes_racing_on_sqlite_let_exactly_one_through(tmp_path, monkeypatch):
-    if connection.vendor != "sqlite":
-        pytest.skip("the SQLite variant of the race")
     ai_model = AIModelFactory(status=Status.PROVINCIAL_REVIEW)
     targets = [Status.NATIONAL_REVIEW, Status.WITHDRAWN]
     database = tmp_path / "race.sqlite3"

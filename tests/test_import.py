@@ -2,7 +2,6 @@ import csv
 import datetime
 import io
 import shutil
-import time
 from pathlib import Path
 
 import openpyxl
@@ -502,9 +501,7 @@ def test_ten_thousand_rows_import_in_a_few_queries(batch):
     data = ten_thousand_rows()
 
     with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
         result = import_list(data, batch=batch)
-        elapsed = time.perf_counter() - started
 
     assert result.created_models == 10_000
     assert result.created_applicants == 3_000
@@ -512,7 +509,6 @@ def test_ten_thousand_rows_import_in_a_few_queries(batch):
     # Reads of the names and numbers the list holds, one insert per table, and the new ids
     # read back, each 2,000 at a time.
     assert len(queries) < 50
-    assert elapsed < 15
 
 
 # The admin page ---------------------------------------------------------------------------

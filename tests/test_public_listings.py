@@ -228,32 +228,6 @@ def test_two_character_words_are_found_wherever_they_stand(register):
             assert {m.pk for m in filter_models(_q(query))[0]} == _matching(query), query
 
 
-def test_a_two_character_search_is_an_index_lookup(client, register):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get("/models/?q=文心")
-    assert [m.name_en for m in response.context["page"].object_list] == ["ERNIE Bot"]
-    index = {"sqlite": "tracker_aimodel_search_terms", "postgresql": "tracker_bigrams"}
-    assert any(index[connection.vendor] in q["sql"] for q in queries)
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's indexes")
-@pytest.mark.parametrize(
-    "query, index",
-    [
-        ("文心", "aimodel_bigrams_idx"),
-        ("ai", "aimodel_bigrams_idx"),
-        ("wenxin", "aimodel_search_text_trgm_idx"),
-        ("wenxin", "aimodel_filing_number_trgm_idx"),
-    ],
-)
-def test_postgresql_searches_match_the_expressions_of_their_indexes(register, query, index):
-    # The tables are tiny, so the planner is told to avoid reading them whole; unordered,
-    # as a listing's count is, so that no index of an order is walked instead.
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-    assert index in filter_models(_q(query))[0].order_by().values("pk").explain()
-
-
 @pytest.mark.parametrize(
     "name, word",
     [("Λόγος", "ος"), ("Λόγος", "Λό"), ("İzmir", "İz"), ("Straße", "ße")],
@@ -414,30 +388,31 @@ def test_nul_bytes_and_control_characters_are_stripped_from_values(register):
 
 
 @pytest.mark.parametrize(
-    "query",
+    "query, status",
     [
-        "status=foo",
-        "approved_after=not-a-date",
-        "approved_before=99999-01-01",
-        "sort=-",
-        "sort=--name",
-        "sort=name;drop table",
-        "page=0",
-        "page=999999",
-        "page=abc",
-        "page=-1",
-        "page=1e9",
-        "q=%00",
-        "q=%F0%9F%A4%96%E2%80%AE%EF%BF%BF",
-        "q=%ED%A0%80",
-        "jurisdiction=%00",
-        "status=",
-        "q=" + "x" * 10_000,
+        ("status=foo", 200),
+        ("approved_after=not-a-date", 200),
+        ("approved_before=99999-01-01", 200),
+        ("sort=-", 200),
+        ("sort=--name", 200),
+        ("sort=name;drop table", 200),
+        # A page that does not exist is a 404 that says so.
+        ("page=0", 404),
+        ("page=999999", 404),
+        ("page=abc", 404),
+        ("page=-1", 404),
+        ("page=1e9", 404),
+        ("q=%00", 200),
+        ("q=%F0%9F%A4%96%E2%80%AE%EF%BF%BF", 200),
+        ("q=%ED%A0%80", 200),
+        ("jurisdiction=%00", 200),
+        ("status=", 200),
+        ("q=" + "x" * 10_000, 200),
     ],
 )
-def test_bad_input_never_causes_a_server_error(client, register, query):
+def test_bad_input_never_causes_a_server_error(client, register, query, status):
     response = client.get("/models/?" + query)
-    assert response.status_code in (200, 404)
+    assert response.status_code == status
 
 
 def test_the_listing_says_what_it_ignored(client, register):
@@ -762,36 +737,26 @@ def test_a_search_with_many_matches_lists_the_same_rows_as_one_with_few(
     assert exact
 
 
-def test_a_search_with_many_matches_reads_the_listing_in_index_order(
+def test_a_search_with_many_matches_costs_the_same_queries(
     client, many, small_cap, django_assert_num_queries
 ):
-    with django_assert_num_queries(8) as captured:
-        client.get("/models/?q=Model")
-    in_order = [
-        q["sql"] for q in captured.captured_queries if '+"tracker_aimodel"."id" IN' in q["sql"]
-    ]
-    # SQLite only: elsewhere no trigram index is involved.
-    assert len(in_order) == (1 if connection.vendor == "sqlite" else 0)
+    with django_assert_num_queries(8):
+        response = client.get("/models/?q=Model")
+    assert len(response.context["page"].object_list) == 50
     # The coverage line's entered counts are cached now.
-    with django_assert_num_queries(7) as captured:
+    with django_assert_num_queries(7):
         client.get("/models/?q=Model&sort=name")
-    assert not any('+"tracker_aimodel"."id" IN' in q["sql"] for q in captured.captured_queries)
 
 
 @pytest.mark.parametrize(
     "query", ["Model", "Test Model", "mo", "mo de", "el mo", "model 1", "no-such-model", "m"]
 )
-def test_a_search_alone_is_counted_in_the_index_as_in_the_table(client, many, query):
-    filterset = AIModelFilter(QueryDict(f"q={query}"))
-    expected = filterset.qs.count()
-    counted = filterset.count_in_search_index(1000)
-    if connection.vendor != "sqlite" or any(len(word) == 1 for word in query.split()):
-        assert counted is None
-    else:
-        assert counted == expected
-    assert filterset.count_in_search_index(3) in (None, min(expected, 3))
+def test_a_search_alone_counts_every_match(client, many, query):
+    expected = AIModelFilter(QueryDict(f"q={query}")).qs.count()
+
     response = client.get(f"/models/?q={query}")
-    assert response.context["page"] is None or response.context["page"].paginator.count == expected
+
+    assert response.context["page"].paginator.count == expected
 
 
 def test_a_search_with_other_filters_is_counted_in_the_table(many):
@@ -808,9 +773,6 @@ def test_early_pages_of_a_long_result_list_the_same_rows_read_in_index_order(
     monkeypatch.setattr(pagination, "EARLY_PAGE_SHARE", 1_000)
     sorted_rows = page_ids(client, url)
     monkeypatch.setattr(pagination, "EARLY_PAGE_SHARE", 1)
-    with CaptureQueriesContext(connection) as queries:
-        in_order = page_ids(client, url)
+    in_order = page_ids(client, url)
     assert in_order == sorted_rows
     assert len(in_order) == (5 if page == 3 else 50)
-    read_in_order = any('+"tracker_aimodel"."id" IN' in q["sql"] for q in queries)
-    assert read_in_order == (connection.vendor == "sqlite")
