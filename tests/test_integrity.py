@@ -7,7 +7,7 @@ from django.core.management import CommandError, ManagementUtility, call_command
 from django.db import connection
 from django.utils import timezone
 
-from tests.factories import AIModelFactory, ApprovedModelFactory
+from tests.factories import AIModelFactory, ApprovedModelFactory, remove_history
 from tracker import workflow
 from tracker.models import AIModel, FilingType, Status, StatusChange
 
@@ -85,7 +85,7 @@ def test_the_last_step_is_taken_by_date_then_recording_time_then_id():
 
 
 def test_same_day_steps_recorded_at_the_same_moment_are_ordered_by_id():
-    ai_model = AIModelFactory(status=Status.SUBMITTED, history=False)
+    ai_model = remove_history(AIModelFactory(status=Status.SUBMITTED))
     moment = timezone.now()
     for to_status in ("provincial_review", "submitted"):
         StatusChange.objects.create(
@@ -178,7 +178,7 @@ def test_a_malformed_published_number_is_listed_to_check(number, filing_type, fl
 
 
 def test_a_model_without_history_is_reported():
-    ai_model = ApprovedModelFactory(history=False, name_en="Silent")
+    ai_model = remove_history(ApprovedModelFactory(name_en="Silent"))
 
     output, failure = check_integrity()
 
@@ -187,7 +187,7 @@ def test_a_model_without_history_is_reported():
 
 
 def test_every_problem_is_listed():
-    AIModelFactory(filing_type=FilingType.REGISTRATION, history=False)
+    remove_history(AIModelFactory(filing_type=FilingType.REGISTRATION))
     drifted = AIModelFactory()
     AIModel.objects.filter(pk=drifted.pk).update(status=Status.WITHDRAWN)
 
@@ -205,7 +205,7 @@ def test_the_check_costs_the_same_few_queries_however_large_the_register(
     for _ in range(size):
         drifted = AIModelFactory()
         AIModel.objects.filter(pk=drifted.pk).update(status=Status.WITHDRAWN)
-        AIModelFactory(filing_type=FilingType.REGISTRATION, history=False)
+        remove_history(AIModelFactory(filing_type=FilingType.REGISTRATION))
 
     # One query per check: upstreams, the regions of numbers and the numbers to check, then
     # status against history, approval dates and missing history.
@@ -216,7 +216,7 @@ def test_the_check_costs_the_same_few_queries_however_large_the_register(
 
 
 def test_the_command_exits_with_status_1_when_it_finds_a_problem(capsys):
-    AIModelFactory(history=False)
+    remove_history(AIModelFactory())
 
     with pytest.raises(SystemExit) as exit:
         ManagementUtility(["manage.py", "check_integrity"]).execute()

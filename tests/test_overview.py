@@ -21,9 +21,9 @@ def register():
         reported_total=117,
         reported_registrations_total=5,
     )
-    ApprovedModelFactory.create_batch(2, batch=first, internal_notes=SECRET)
+    filings = ApprovedModelFactory.create_batch(2, batch=first, internal_notes=SECRET)
     ApprovedModelFactory(batch=second)
-    ApprovedModelFactory(batch=second, filing_type=FilingType.REGISTRATION)
+    ApprovedModelFactory(batch=second, filing_type=FilingType.REGISTRATION, upstream=filings[0])
     AIModelFactory(submitted_on=days_ago(10), internal_notes=SECRET)
     AIModelFactory(status=Status.PROVINCIAL_REVIEW, submitted_on=days_ago(30))
     AIModelFactory(status=Status.NATIONAL_REVIEW, submitted_on=days_ago(100))

@@ -645,7 +645,7 @@ def small_cap(monkeypatch):
 def many(db):
     applicant = ApplicantFactory()
     for _ in range(105):
-        AIModelFactory(applicant=applicant, history=False)
+        AIModelFactory(applicant=applicant)
     return applicant
 
 
