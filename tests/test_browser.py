@@ -71,7 +71,7 @@ def restore_jurisdictions():
     emptying every table. ``serialized_rollback`` cannot bring them back here: once
     Playwright runs, the test sees another database connection object than the one that
     holds the serialized copy."""
-    reference = importlib.import_module("tracker.migrations.0002_jurisdictions_and_groups")
+    reference = importlib.import_module("tracker.migrations.0002_reference_data_and_database_features")
     for order, (code, name_zh, name_en, token) in enumerate(reference.JURISDICTIONS):
         Jurisdiction.objects.get_or_create(
             code=code,
