@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install check-python migrate register lint format bench soak backup clean
+.PHONY: run test install check-python migrate register lint format bench soak backup clean lock
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' || { \
@@ -13,11 +13,20 @@ check-python:
 	  echo "       With pyenv, the .python-version file selects 3.12; or run: make PYTHON=python3.12 ..." >&2; \
 	  exit 1; }
 
-$(VENV)/.installed: pyproject.toml | check-python
+# The locked versions, each checked against its hash, then the project itself.
+$(VENV)/.installed: pyproject.toml requirements.lock | check-python
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
+
+# Pin every dependency anew (the newest versions pyproject.toml allows), with hashes.
+lock: check-python
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet pip-tools
+	$(VENV)/bin/pip-compile --quiet --upgrade --generate-hashes --extra dev --strip-extras \
+	  --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 install: check-python $(VENV)/.installed
 

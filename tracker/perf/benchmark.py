@@ -8,6 +8,7 @@ workflow's transition table. Rows are written with ``bulk_create`` and explicit 
 a million models take minutes, not hours. The same seed gives the same data.
 """
 
+import argparse
 import bisect
 import contextlib
 import csv
@@ -19,6 +20,7 @@ import shutil
 import sqlite3
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -28,10 +30,12 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import dj_database_url
+import psycopg
+import psycopg.sql
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.color import no_style
-from django.db import DatabaseError, OperationalError, connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -209,10 +213,18 @@ class BenchError(Exception):
 
 @dataclass
 class BenchDatabase:
+    """The database a benchmark or soak runs on: named by ``url``, as a user names one."""
+
     description: str
+    url: str
     settings_dict: dict
     temporary_dir: str = ""
     reused: bool = False
+
+    def environment(self):
+        """The environment of a process that works on this database and no other."""
+        env = {key: value for key, value in os.environ.items() if key != "SQLITE_PATH"}
+        return {**env, "DATABASE_URL": self.url}
 
 
 def _identity(settings_dict):
@@ -224,69 +236,49 @@ def _identity(settings_dict):
     )
 
 
-def _switch_default(settings_dict):
-    """Point the ``default`` alias at ``settings_dict``; nothing has queried the old one.
-
-    Replacing the alias (rather than setting an environment variable) keeps everything
-    in-process: the views, the importer and the test client all use ``connections``.
-    """
-    connections["default"].close()
-    settings.DATABASES["default"] = settings_dict
-    # The handler caches the configured settings; drop the cache so defaults are filled in.
-    connections.__dict__.pop("settings", None)
-    connections._settings = None
-    connections["default"] = connections.create_connection("default")
-
-
-def _sqlite_settings(path):
-    return {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": str(path),
-        "OPTIONS": dict(getattr(settings, "SQLITE_OPTIONS", {})),
-    }
-
-
-def open_database(url=None):
-    """Switch to the benchmark's database, refusing anything that could be real data.
+def prepare_database(url=None):
+    """The benchmark's database, checked without opening it through Django, refusing
+    anything that could be real data.
 
     Without ``url``: a new SQLite file in a temporary directory, removed by
-    ``close_database``. With ``url``: that database (created when it is a missing
+    ``remove_database``. With ``url``: that database (created when it is a missing
     PostgreSQL database or SQLite file), which must be empty or hold an earlier
     benchmark's data set, and must not be the configured development database.
     """
     development = _identity(settings.DATABASES["default"])
     if not url:
         directory = tempfile.mkdtemp(prefix="tracker-bench-")
-        settings_dict = _sqlite_settings(Path(directory) / "bench.sqlite3")
-        _switch_default(settings_dict)
+        path = Path(directory) / "bench.sqlite3"
         return BenchDatabase(
-            f"SQLite {settings_dict['NAME']} (temporary)", settings_dict, temporary_dir=directory
+            f"SQLite {path} (temporary)",
+            f"sqlite:///{path}",
+            dj_database_url.parse(f"sqlite:///{path}"),
+            temporary_dir=directory,
         )
     try:
         settings_dict = dj_database_url.parse(url)
     except ValueError as exc:
         raise BenchError(f"Cannot read the database URL: {exc}") from exc
-    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+    engine = settings_dict["ENGINE"].rsplit(".", 1)[-1]
+    if engine == "sqlite3":
         path = Path(settings_dict["NAME"]).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
-        settings_dict = _sqlite_settings(path)
-        # Read-only first: the connection's own setup would switch a foreign file to WAL.
-        _refuse_foreign(_sqlite_tables(path), path)
+        url = f"sqlite:///{path}"
+        settings_dict = dj_database_url.parse(url)
     if _identity(settings_dict) == development:
         raise BenchError(
             "That is the development database; the benchmark only writes to a database of its own."
         )
-    _switch_default(settings_dict)
-    if settings_dict["ENGINE"] == "django.db.backends.postgresql":
-        _create_postgresql_database(settings_dict["NAME"])
-    try:
-        tables = connection.introspection.table_names()
-    except DatabaseError as exc:
-        raise BenchError(f"Cannot open {settings_dict['NAME']}: {exc}") from exc
+    if engine == "sqlite3":
+        tables = _sqlite_tables(Path(settings_dict["NAME"]))
+    elif engine == "postgresql":
+        tables = _postgresql_tables(settings_dict)
+    else:
+        raise BenchError(f"The benchmark runs on SQLite or PostgreSQL, not {engine}.")
     _refuse_foreign(tables, settings_dict["NAME"])
-    reused = MARKER_TABLE in tables
-    engine = settings_dict["ENGINE"].rsplit(".", 1)[-1]
-    return BenchDatabase(f"{engine} {settings_dict['NAME']}", settings_dict, reused=reused)
+    return BenchDatabase(
+        f"{engine} {settings_dict['NAME']}", url, settings_dict, reused=MARKER_TABLE in tables
+    )
 
 
 def _sqlite_tables(path):
@@ -299,6 +291,34 @@ def _sqlite_tables(path):
         raise BenchError(f"Cannot read {path}: {exc}") from exc
 
 
+def _postgresql_tables(settings_dict):
+    """The tables of the PostgreSQL database, created empty when it does not exist."""
+    server = {
+        "user": settings_dict.get("USER") or None,
+        "password": settings_dict.get("PASSWORD") or None,
+        "host": settings_dict.get("HOST") or None,
+        "port": settings_dict.get("PORT") or None,
+    }
+    name = settings_dict["NAME"]
+    try:
+        with psycopg.connect(dbname="postgres", autocommit=True, **server) as server_db:
+            exists = server_db.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+            ).fetchone()
+            if not exists:
+                server_db.execute(
+                    psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name))
+                )
+                return []
+        with psycopg.connect(dbname=name, **server) as db:
+            rows = db.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            ).fetchall()
+    except psycopg.Error as exc:
+        raise BenchError(f"Cannot use the PostgreSQL database {name}: {exc}") from exc
+    return [row[0] for row in rows]
+
+
 def _refuse_foreign(tables, name):
     if tables and MARKER_TABLE not in tables:
         raise BenchError(
@@ -307,31 +327,19 @@ def _refuse_foreign(tables, name):
         )
 
 
-def _create_postgresql_database(name):
-    try:
-        connection.ensure_connection()
-        return
-    except OperationalError as exc:
-        if "does not exist" not in str(exc):
-            raise BenchError(f"Cannot connect to PostgreSQL: {exc}") from exc
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
-
-
-def close_database(database):
-    connections["default"].close()
+def remove_database(database):
     if database.temporary_dir:
         shutil.rmtree(database.temporary_dir, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def own_database(url=None):
-    """``open_database`` for the block, ``close_database`` after it."""
-    database = open_database(url)
-    try:
-        yield database
-    finally:
-        close_database(database)
+def run_command(database, arguments):
+    """Run ``manage.py`` with ``arguments`` in a new process on ``database``, as a user
+    would with DATABASE_URL; its output goes where this process's goes. Its exit status."""
+    manage = Path(settings.BASE_DIR) / "manage.py"
+    result = subprocess.run(
+        [sys.executable, str(manage), *arguments], env=database.environment(), check=False
+    )
+    return result.returncode
 
 
 def dataset_parameters():
@@ -380,6 +388,16 @@ def add_spec_arguments(parser, default):
     parser.add_argument(
         "--seed", type=int, default=default.seed, help="random seed of the data set"
     )
+
+
+def spec_arguments(spec):
+    """``add_spec_arguments``' options for ``spec``, to hand on to another process."""
+    return [f"--models={spec.models}", f"--applicants={spec.applicants}", f"--seed={spec.seed}"]
+
+
+def add_prepared_argument(parser):
+    """The option by which a command runs itself on a database it has checked."""
+    parser.add_argument("--prepared", choices=["new", "reused"], help=argparse.SUPPRESS)
 
 
 def checked_spec(options):

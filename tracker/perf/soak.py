@@ -130,7 +130,7 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def server_environment(database, database_url, static_root):
+def server_environment(database, static_root):
     """Production settings on loopback, pointed at the soak's database and nothing else."""
     env = {
         name: value
@@ -145,10 +145,7 @@ def server_environment(database, database_url, static_root):
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_STATIC_ROOT": str(static_root),
     }
-    if database.settings_dict["ENGINE"] == "django.db.backends.sqlite3":
-        env["SQLITE_PATH"] = str(database.settings_dict["NAME"])
-    else:
-        env["DATABASE_URL"] = database_url
+    env["DATABASE_URL"] = database.url
     return env
 
 
@@ -422,7 +419,7 @@ class Outcome:
     history_before: int = 0
 
 
-def run(plan, database, database_url, workdir, log=lambda message: None):
+def run(plan, database, workdir, log=lambda message: None):
     """Prepare the data set, serve it, load it while writing, then check it."""
     bench.migrate()
     log(f"Generating {plan.spec.models:,} models")
@@ -440,7 +437,7 @@ def run(plan, database, database_url, workdir, log=lambda message: None):
         random.Random(plan.spec.seed),
     )
 
-    env = server_environment(database, database_url, Path(workdir) / "static")
+    env = server_environment(database, Path(workdir) / "static")
     log("Collecting static files")
     collect_static(env)
     port = plan.port or free_port()

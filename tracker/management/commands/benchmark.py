@@ -5,6 +5,7 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from tracker.perf import benchmark as bench
 
@@ -36,22 +37,55 @@ class Command(BaseCommand):
             "sqlite:////abs/path/bench.sqlite3 or postgres://user@host/tracker_bench",
         )
         parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+        bench.add_prepared_argument(parser)
 
     def handle(self, *args, **options):
         if options["repeat"] < 1 or options["import_rows"] < 1:
             raise CommandError("--repeat and --import-rows must be at least 1.")
+        try:
+            spec = bench.checked_spec(options)
+            if options["prepared"]:
+                self._measure(spec, options)
+            else:
+                self._prepare_and_measure(spec, options)
+        except bench.BenchError as error:
+            raise CommandError(str(error)) from error
+
+    def _prepare_and_measure(self, spec, options):
+        """Check the database, then measure in a new process that runs on it alone."""
+        database = bench.prepare_database(options["database_url"])
+        try:
+            self.stdout.write(f"Benchmark database: {database.description}")
+            self.stdout.flush()
+            arguments = [
+                "benchmark",
+                *bench.spec_arguments(spec),
+                f"--repeat={options['repeat']}",
+                f"--import-rows={options['import_rows']}",
+                f"--prepared={'reused' if database.reused else 'new'}",
+                *([f"--json={options['json']}"] if options["json"] else []),
+            ]
+            status = bench.run_command(database, arguments)
+        finally:
+            bench.remove_database(database)
+        if status:
+            raise CommandError("The benchmark failed (see above).")
+
+    def _measure(self, spec, options):
         # Measured as production runs: no query log, no template debugging.
         settings.DEBUG = False
         # WhiteNoise warns when collectstatic has not run; the pages do not need it here.
         warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
         if "testserver" not in settings.ALLOWED_HOSTS:
             settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-        try:
-            spec = bench.checked_spec(options)
-            with bench.own_database(options["database_url"]) as database:
-                results = self._run(spec, database, options)
-        except bench.BenchError as error:
-            raise CommandError(str(error)) from error
+        name = connection.settings_dict["NAME"]
+        database = bench.BenchDatabase(
+            f"{connection.vendor} {name}",
+            settings.DATABASE_URL,
+            connection.settings_dict,
+            reused=options["prepared"] == "reused",
+        )
+        results = self._run(spec, database, options)
         if options["json"]:
             with open(options["json"], "w", encoding="utf-8") as handle:
                 json.dump(results, handle, ensure_ascii=False, indent=2)
@@ -60,7 +94,6 @@ class Command(BaseCommand):
         self.stderr.write(message)
 
     def _run(self, spec, database, options):
-        self.stdout.write(f"Benchmark database: {database.description}")
         generated = self._data_set(spec, database)
         self._log("Measuring pages")
         pages = bench.measure_pages(options["repeat"], self._log)

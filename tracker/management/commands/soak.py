@@ -2,6 +2,7 @@ import tempfile
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from tracker.perf import benchmark as bench
 from tracker.perf import soak
@@ -36,24 +37,63 @@ class Command(BaseCommand):
             help="an empty database to use instead of a temporary SQLite file; it keeps "
             "the soak's data afterwards",
         )
+        bench.add_prepared_argument(parser)
 
     def handle(self, *args, **options):
-        # Measured as production runs: no query log in the writer threads.
-        settings.DEBUG = False
         try:
             plan = self._plan(options)
-            with bench.own_database(options["database_url"]) as database:
-                if database.reused:
-                    raise CommandError("The soak writes to its database: give an empty one.")
-                self.stdout.write(f"Soak database: {database.description}")
-                with tempfile.TemporaryDirectory(prefix="tracker-soak-") as workdir:
-                    outcome = soak.run(plan, database, options["database_url"], workdir, self._log)
+            if options["prepared"]:
+                outcome = self._soak(plan)
+            else:
+                return self._prepare_and_soak(plan, options)
         except (bench.BenchError, soak.SoakError) as error:
             raise CommandError(str(error)) from error
         for line in soak.report_lines(outcome):
             self.stdout.write(line)
         if not outcome.findings.passed:
             raise CommandError("The soak failed.")
+
+    def _prepare_and_soak(self, plan, options):
+        """Check the database, then soak in a new process that runs on it alone."""
+        database = bench.prepare_database(options["database_url"])
+        try:
+            if database.reused:
+                raise CommandError("The soak writes to its database: give an empty one.")
+            self.stdout.write(f"Soak database: {database.description}")
+            self.stdout.flush()
+            arguments = [
+                "soak",
+                *bench.spec_arguments(plan.spec),
+                *(
+                    f"--{name.replace('_', '-')}={options[name]}"
+                    for name in (
+                        "seconds",
+                        "clients",
+                        "workers",
+                        "port",
+                        "import_rows",
+                        "transitions",
+                        "reviewers",
+                    )
+                ),
+                "--prepared=new",
+            ]
+            status = bench.run_command(database, arguments)
+        finally:
+            bench.remove_database(database)
+        if status:
+            raise CommandError("The soak failed (see above).")
+
+    def _soak(self, plan):
+        # Measured as production runs: no query log in the writer threads.
+        settings.DEBUG = False
+        database = bench.BenchDatabase(
+            f"{connection.vendor} {connection.settings_dict['NAME']}",
+            settings.DATABASE_URL,
+            connection.settings_dict,
+        )
+        with tempfile.TemporaryDirectory(prefix="tracker-soak-") as workdir:
+            return soak.run(plan, database, workdir, self._log)
 
     def _plan(self, options):
         for name in ("clients", "workers", "import_rows", "transitions", "reviewers"):
