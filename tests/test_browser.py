@@ -66,12 +66,15 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+REFERENCE_DATA = "tracker.migrations.0002_reference_data_and_database_features"
+
+
 def restore_jurisdictions():
     """The jurisdictions come from a data migration, and each committed test ends by
     emptying every table. ``serialized_rollback`` cannot bring them back here: once
     Playwright runs, the test sees another database connection object than the one that
     holds the serialized copy."""
-    reference = importlib.import_module("tracker.migrations.0002_reference_data_and_database_features")
+    reference = importlib.import_module(REFERENCE_DATA)
     for order, (code, name_zh, name_en, token) in enumerate(reference.JURISDICTIONS):
         Jurisdiction.objects.get_or_create(
             code=code,
