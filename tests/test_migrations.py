@@ -4,7 +4,11 @@ import json
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
+
+# A new database of the suite's kind is made through the test database's connection.
+pytestmark = pytest.mark.django_db
 
 # Every table, and on PostgreSQL every function and sequence, of the schema.
 SCHEMA = """
