@@ -349,11 +349,13 @@ def test_unknown_sort_is_ignored_and_reported(register):
 # Bad values are dropped and reported, never an error
 
 
-def test_unknown_values_are_dropped_and_the_known_ones_kept(register):
+def test_a_parameter_with_an_unknown_value_is_left_out_and_reported(register):
     qs, problems = filter_models(
-        params("status=approved&status=foo&jurisdiction=XX&jurisdiction=SH")
+        params("status=approved&status=foo&jurisdiction=XX&jurisdiction=SH&scope=general")
     )
-    assert names(qs) == ["ABAB"]
+    # The form refuses status and jurisdiction whole; the valid scope still filters.
+    assert names(qs) == names(AIModel.objects.filter(scope="general"))
+    assert qs.count() == 4
     assert problems == [
         "Ignored Status “foo”: not a known value.",
         "Ignored Jurisdiction “XX”: no such entry in the register.",

@@ -1,10 +1,8 @@
 """The filters of /models/, shared by the listing, the feed and the CSV export.
 
-A bad value never raises: it is dropped from the filtering and described in
-``AIModelFilter.problems`` so the page can say what it ignored.
+A bad value never raises: the filter set's form refuses it, the parameter is left out of
+the filtering, and ``AIModelFilter.problems`` says what was ignored and why.
 """
-
-import datetime
 
 import django_filters
 from django import forms
@@ -15,6 +13,7 @@ from django.db.models import (
     When,
 )
 from django.http import QueryDict
+from django.utils.functional import cached_property
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -40,13 +39,10 @@ from tracker.text import normalise_name
 MAX_QUERY_LENGTH = 200
 MAX_VALUES = 50
 DATE_PARAMS = ("submitted_after", "submitted_before", "approved_after", "approved_before")
-CHOICE_PARAMS = {"status": Status, "filing_type": FilingType, "scope": Scope}
-# Parameters naming rows of other tables, with the field that identifies them.
-LOOKUP_PARAMS = {
-    "jurisdiction": (Jurisdiction, "code"),
-    "applicant": (Applicant, "slug"),
-    "batch": (Batch, "slug"),
-}
+# The parameters naming rows of other tables, with the field that names them.
+LOOKUP_PARAMS = {"jurisdiction": "code", "applicant": "slug", "batch": "slug"}
+# The parameters that take several values (?status=a&status=b matches either).
+MULTIPLE_PARAMS = ("status", "filing_type", "scope", "sector", *LOOKUP_PARAMS)
 SORT_KEYS = (
     "name",
     "applicant",
@@ -102,23 +98,18 @@ def checked_query(value):
     return query[:MAX_QUERY_LENGTH].strip(), [message]
 
 
-class AnyOfField(forms.MultipleChoiceField):
+class AnyValueField(forms.MultipleChoiceField):
     widget = forms.MultipleHiddenInput
 
     def valid_value(self, value):
-        # The filter set checked every value before the form saw it.
+        # A sector is whatever staff typed: every value is one to look for.
         return True
 
 
-class AnyOfFilter(django_filters.Filter):
-    """Several values of one parameter (?status=a&status=b) match any of them."""
+class AnyValueFilter(django_filters.MultipleChoiceFilter):
+    """Several values of one free-text parameter (?sector=a&sector=b) match any of them."""
 
-    field_class = AnyOfField
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        return qs.filter(**{f"{self.field_name}__in": value})
+    field_class = AnyValueField
 
 
 class SearchFilter(django_filters.CharFilter):
@@ -128,24 +119,65 @@ class SearchFilter(django_filters.CharFilter):
         return qs.filter(search_condition(value, self.parent.search_in_index_order))
 
 
-class SortFilter(django_filters.CharFilter):
-    """Always orders, so every result (and every page of it) has one stable order."""
+class SortFilter(django_filters.OrderingFilter):
+    """?sort=column or ?sort=-column. The form checks the column; the order is built by
+    ``ordering`` from expressions (a name in the reader's language, statuses in workflow
+    order, days in review), which field names alone cannot say."""
+
+    def __init__(self, **kwargs):
+        super().__init__(fields=[(key, key) for key in SORT_KEYS], **kwargs)
 
     def filter(self, qs, value):
-        return qs.order_by(*ordering(value or DEFAULT_SORT))
+        return qs.order_by(*ordering(value[0] if value else DEFAULT_SORT))
+
+
+# Why each parameter's bad value was ignored, as the page says it.
+REASONS = {
+    **dict.fromkeys(
+        ("status", "filing_type", "scope"),
+        gettext_lazy("Ignored %(param)s “%(value)s”: not a known value."),
+    ),
+    **dict.fromkeys(
+        ("jurisdiction", "applicant", "batch"),
+        gettext_lazy("Ignored %(param)s “%(value)s”: no such entry in the register."),
+    ),
+    **dict.fromkeys(
+        DATE_PARAMS,
+        gettext_lazy("Ignored %(param)s “%(value)s”: not a date in the form YYYY-MM-DD."),
+    ),
+    "sort": gettext_lazy("Ignored sort “%(value)s”: not a column that can be sorted."),
+}
+
+
+def _lookup(field_name, model, to_field_name, label):
+    return django_filters.ModelMultipleChoiceFilter(
+        field_name=field_name,
+        queryset=model.objects.all(),
+        to_field_name=to_field_name,
+        label=label,
+        # One row each: no join multiplies the models, so no DISTINCT is needed.
+        distinct=False,
+    )
+
+
+def _choices(choices, label):
+    return django_filters.MultipleChoiceFilter(choices=choices.choices, label=label, distinct=False)
 
 
 class AIModelFilter(django_filters.FilterSet):
+    """The filters of /models/. The form validates every value; a parameter with a bad
+    value is left out of the filtering and described in ``problems``."""
+
     q = SearchFilter(label=gettext_lazy("Search"))
-    status = AnyOfFilter(label=gettext_lazy("Status"))
-    filing_type = AnyOfFilter(label=gettext_lazy("Type"))
-    scope = AnyOfFilter(label=gettext_lazy("Scope"))
-    sector = AnyOfFilter(label=gettext_lazy("Sector"))
-    jurisdiction = AnyOfFilter(
-        field_name="applicant__jurisdiction__code", label=gettext_lazy("Jurisdiction")
+    status = _choices(Status, gettext_lazy("Status"))
+    filing_type = _choices(FilingType, gettext_lazy("Type"))
+    scope = _choices(Scope, gettext_lazy("Scope"))
+    sector = AnyValueFilter(label=gettext_lazy("Sector"), distinct=False)
+    jurisdiction = _lookup(
+        "applicant__jurisdiction__code", Jurisdiction, "code", gettext_lazy("Jurisdiction")
     )
-    applicant = AnyOfFilter(field_name="applicant__slug", label=gettext_lazy("Applicant"))
-    batch = AnyOfFilter(field_name="batch__slug", label=gettext_lazy("Batch"))
+    applicant = _lookup("applicant__slug", Applicant, "slug", gettext_lazy("Applicant"))
+    batch = _lookup("batch__slug", Batch, "slug", gettext_lazy("Batch"))
     submitted_after = django_filters.DateFilter(
         field_name="submitted_on", lookup_expr="gte", label=gettext_lazy("Submitted from")
     )
@@ -165,110 +197,64 @@ class AIModelFilter(django_filters.FilterSet):
         fields = []
 
     def __init__(self, data=None, queryset=None, **kwargs):
-        self.problems = []
         self.search_in_index_order = False
-        # Parameter name -> list of (value, label) actually applied, for "active filters".
-        self.active = {}
+        self._search_problems = []
         if queryset is None:
             queryset = AIModel.objects.for_listing()
-        super().__init__(self._checked(data), queryset=queryset, **kwargs)
+        super().__init__(self._normalised(data), queryset=queryset, **kwargs)
 
-    def _ignore(self, message, **values):
-        self.problems.append(message % values)
-
-    def _checked(self, data):
-        """A copy of ``data`` holding only values the filters understand."""
+    def _normalised(self, data):
+        """``data`` with every value folded as stored names are (widths; control
+        characters, NUL included, which PostgreSQL refuses in a query, dropped), empty
+        values left out, and a search cut to a sane length."""
         data = data if data is not None else QueryDict()
-        checked = QueryDict(mutable=True)
+        normalised = QueryDict(mutable=True)
         for name in self.base_filters:
-            # Folds widths as stored names are folded, and drops control characters
-            # (NUL included, which PostgreSQL refuses in a query).
             values = [normalise_name(v) for v in data.getlist(name)]
             values = [v for v in values if v][:MAX_VALUES]
-            if not values:
-                continue
-            if name == "q":
-                values = [self._checked_query(values[-1])]
-            elif name in CHOICE_PARAMS:
-                values = self._checked_choices(name, values)
-            elif name in LOOKUP_PARAMS:
-                values = self._checked_lookups(name, values)
-            elif name == "sector":
-                self.active[name] = [(v, v) for v in values]
-            elif name in DATE_PARAMS:
-                values = self._checked_date(name, values[-1])
-            elif name == "sort":
-                values = self._checked_sort(values[-1])
+            if name == "q" and values:
+                query, self._search_problems = checked_query(values[-1])
+                values = [query]
+            elif name not in MULTIPLE_PARAMS:
+                values = values[-1:]
             if values:
-                checked.setlist(name, values)
-        return checked
+                normalised.setlist(name, values)
+        return normalised
 
-    def _checked_query(self, value):
-        query, problems = checked_query(value)
-        self.problems += problems
-        self.active["q"] = [(query, query)]
-        return query
-
-    def _checked_choices(self, name, values):
-        choices = CHOICE_PARAMS[name]
-        known = [v for v in dict.fromkeys(values) if v in choices.values]
-        for value in values:
-            if value not in choices.values:
-                self._ignore(
-                    _("Ignored %(param)s “%(value)s”: not a known value."),
-                    param=self.base_filters[name].label,
-                    value=value,
+    @cached_property
+    def problems(self):
+        """What was left out of the filtering and why, as sentences."""
+        problems = list(self._search_problems)
+        for name, errors in self.form.errors.as_data().items():
+            for error in errors:
+                value = (error.params or {}).get("value") or self.data.get(name, "")
+                problems.append(
+                    str(REASONS[name]) % {"param": self.filters[name].label, "value": value}
                 )
-        self.active[name] = [(v, choices(v).label) for v in known]
-        return known
+        return problems
 
-    def _checked_lookups(self, name, values):
-        model, field = LOOKUP_PARAMS[name]
-        found = {
-            getattr(obj, field): obj for obj in model.objects.filter(**{f"{field}__in": values})
-        }
-        for value in values:
-            if value not in found:
-                self._ignore(
-                    _("Ignored %(param)s “%(value)s”: no such entry in the register."),
-                    param=self.base_filters[name].label,
-                    value=value,
-                )
-        known = [v for v in dict.fromkeys(values) if v in found]
-        self.active[name] = [(v, str(found[v])) for v in known]
-        return known
-
-    def _checked_date(self, name, value):
-        try:
-            date = datetime.date.fromisoformat(value)
-        except ValueError:
-            self._ignore(
-                _("Ignored %(param)s “%(value)s”: not a date in the form YYYY-MM-DD."),
-                param=self.base_filters[name].label,
-                value=value,
-            )
-            return []
-        self.active[name] = [(date.isoformat(), date.isoformat())]
-        return [date.isoformat()]
-
-    def _checked_sort(self, value):
-        if value.lstrip("-") not in SORT_KEYS or value.startswith("--"):
-            self._ignore(
-                _("Ignored sort “%(value)s”: not a column that can be sorted."), value=value
-            )
-            return []
-        return [value]
-
-    def filter_queryset(self, queryset):
-        # The values were checked above, so the form only rejects what slipped past it.
-        for name, errors in self.form.errors.items():
-            self._ignore(
-                _("Ignored %(param)s: %(error)s"),
-                param=self.filters[name].label if name in self.filters else name,
-                error=" ".join(errors),
-            )
-        # SortFilter always orders: without a sort given, by the default one.
-        return super().filter_queryset(queryset)
+    @cached_property
+    def active(self):
+        """Parameter name -> the (value, label) pairs applied, for the page's chips."""
+        if not self.is_valid() and not hasattr(self.form, "cleaned_data"):
+            return {}
+        active = {}
+        cleaned = self.form.cleaned_data
+        for name in ("status", "filing_type", "scope"):
+            if cleaned.get(name):
+                choices = dict(self.filters[name].extra["choices"])
+                active[name] = [(value, choices[value]) for value in cleaned[name]]
+        for name, field in LOOKUP_PARAMS.items():
+            if cleaned.get(name):
+                active[name] = [(getattr(obj, field), str(obj)) for obj in cleaned[name]]
+        if cleaned.get("sector"):
+            active["sector"] = [(value, value) for value in cleaned["sector"]]
+        if cleaned.get("q"):
+            active["q"] = [(cleaned["q"], cleaned["q"])]
+        for name in DATE_PARAMS:
+            if cleaned.get(name):
+                active[name] = [(cleaned[name].isoformat(), cleaned[name].isoformat())]
+        return active
 
     def qs_for_many_matches(self):
         """The same rows as ``qs`` in the same order, read so that a page of a search with
@@ -277,16 +263,16 @@ class AIModelFilter(django_filters.FilterSet):
         Only the default order has an index to read along, and only words looked up in the
         search index can be checked row by row at no cost.
         """
+        self.is_valid()
         cleaned = self.form.cleaned_data
-        if not looks_up_in_index(cleaned.get("q") or "") or (
-            (cleaned.get("sort") or DEFAULT_SORT) != DEFAULT_SORT
-        ):
+        sort = (cleaned.get("sort") or [DEFAULT_SORT])[0]
+        if not looks_up_in_index(cleaned.get("q") or "") or sort != DEFAULT_SORT:
             return None
-        problems, self.search_in_index_order = list(self.problems), True
+        self.search_in_index_order = True
         try:
             return self.filter_queryset(self.queryset.all())
         finally:
-            self.problems, self.search_in_index_order = problems, False
+            self.search_in_index_order = False
 
     def count_in_search_index(self, limit):
         """The number of matches, up to ``limit``, counted in the search index alone; None
