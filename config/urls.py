@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
+    # The import page's former address, for bookmarks.
+    path(
+        "admin/tracker/import/", RedirectView.as_view(pattern_name="admin:tracker_aimodel_import")
+    ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tracker.public.urls")),

@@ -204,3 +204,25 @@ def test_generated_data_has_realistic_spreads(generated):
     assert len(slugs) == len(set(slugs)) and all(slugs)
     assert AIModel.objects.filter(batch__isnull=False).exists()
     assert AIModel.objects.exclude(name_zh="").exclude(name_en="").exists()
+
+
+def test_the_measuring_process_refuses_a_database_nobody_checked(tmp_path):
+    result = run_benchmark(tmp_path, "--models", "20", "--applicants", "2", "--prepared=new")
+
+    assert result.returncode == 1
+    assert "--prepared is for the process the command starts on a checked database." in (
+        result.stderr
+    )
+    assert not (tmp_path / "development.sqlite3").exists()
+
+
+def test_the_development_database_is_refused_under_another_spelling(tmp_path, monkeypatch):
+    development = tmp_path / "development.sqlite3"
+    monkeypatch.chdir(tmp_path)
+    result = run_benchmark(
+        tmp_path, "--database-url", f"sqlite:///{tmp_path}/./sub/../development.sqlite3"
+    )
+
+    assert result.returncode == 1
+    assert "That is the development database" in result.stderr
+    assert not development.exists()

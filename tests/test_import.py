@@ -865,3 +865,12 @@ def test_bulk_imported_rows_hold_what_save_would_store(batch):
         stored = (applicant.name_zh, applicant.name_en, applicant.name_key, applicant.slug)
         applicant.save()
         assert (applicant.name_zh, applicant.name_en, applicant.name_key, applicant.slug) == stored
+
+
+def test_the_import_pages_former_address_leads_to_it(client, reviewer):
+    client.force_login(reviewer)
+
+    response = client.get("/admin/tracker/import/")
+
+    assert response.status_code == 302
+    assert response["Location"] == IMPORT_PAGE

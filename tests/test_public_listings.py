@@ -778,3 +778,22 @@ def test_early_pages_of_a_long_result_list_the_same_rows_read_in_index_order(
     in_order = page_ids(client, url)
     assert in_order == sorted_rows
     assert len(in_order) == (5 if page == 3 else 50)
+
+
+@pytest.mark.parametrize(
+    "sort, problems",
+    [
+        # An empty column is no column: ",name" sorts by name.
+        (",name", []),
+        (",", ["Ignored sort “,”: not a column that can be sorted."]),
+        ("name,status", ["Ignored sort “name,status”: not a column that can be sorted."]),
+        ("-,", ["Ignored sort “-”: not a column that can be sorted."]),
+    ],
+)
+def test_a_sort_is_one_column(client, register, sort, problems):
+    response = client.get("/models/", {"sort": sort})
+    export = client.get("/models/export.csv", {"sort": sort})
+
+    assert response.status_code == 200
+    assert response.context["problems"] == problems
+    assert export.status_code == 200

@@ -532,3 +532,21 @@ def test_renaming_keeps_the_slugs_that_links_use(db):
     ai_model.refresh_from_db()
     assert (ai_model.slug, ai_model.applicant.slug) == slugs
     assert "Renamed Group" in ai_model.search_text
+
+
+def test_a_model_whose_name_gives_no_slug_takes_a_free_fallback(db):
+    applicant = ApplicantFactory(name_en="Acme", name_zh="")
+    AIModelFactory(applicant=applicant, name_zh="", name_en="", slug=f"{applicant.slug}-model")
+    models = [
+        AIModel(applicant=applicant, name_en="☆", approved_on=APPROVAL_DAY),
+        AIModel(applicant=applicant, name_en="★", approved_on=APPROVAL_DAY),
+    ]
+
+    workflow.enter_published([(m, "") for m in models], by=None)
+
+    assert sorted(
+        AIModel.objects.filter(name_en__in=["☆", "★"]).values_list("slug", flat=True)
+    ) == [
+        f"{applicant.slug}-model-2",
+        f"{applicant.slug}-model-3",
+    ]

@@ -150,8 +150,12 @@ class Slugs:
         return base[: self.max_length - 6].strip("-")
 
     def make(self, base, fallback):
+        wanted = self._cut(base) if base else ""
         base = self._cut(base or fallback) or fallback
-        if self.queryset is not None and base in self.taken and base not in self.looked_up:
+        # A taken base, or a fallback the first look-up did not ask for, is looked up with
+        # its numbered forms.
+        asked = base == wanted and base not in self.taken
+        if self.queryset is not None and not asked and base not in self.looked_up:
             self.looked_up.add(base)
             numbered = self.queryset.filter(numbered_slugs(base))
             self.taken.update(numbered.values_list("slug", flat=True))

@@ -62,8 +62,10 @@ class ImportForm(forms.Form):
 
 
 def _stash(request, data, batch, options, name):
-    """Keep the uploaded file until its uploader confirms it; a day old, it expires."""
+    """Keep the uploaded file until its uploader confirms it; a day old, it expires. An
+    upload replaces the uploader's earlier one still waiting."""
     PendingImport.expired().delete()
+    PendingImport.objects.filter(created_by=request.user).delete()
     pending = PendingImport.objects.create(
         token=secrets.token_urlsafe(32),
         created_by=request.user,
@@ -85,9 +87,9 @@ def _unstash(request, token):
         .exclude(pk__in=PendingImport.expired())
         .first()
     )
-    if pending is None:
+    # Whoever deletes it confirms it: a second click finds nothing to import.
+    if pending is None or not PendingImport.objects.filter(pk=pending.pk).delete()[0]:
         return None
-    PendingImport.objects.filter(pk=pending.pk).delete()
     return pending
 
 

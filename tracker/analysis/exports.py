@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from tracker.bulk import CHUNK_SIZE
 from tracker.models import AIModel, Applicant, Status, days_in_review
-from tracker.public.filters import filter_models
 
 BOM = "\ufeff"
 CHUNK_ROWS = 500
@@ -167,12 +166,6 @@ def model_rows(queryset, base_url):
 
 def models_export(queryset, base_url):
     return Export("models", MODEL_HEADER, model_rows(queryset, base_url))
-
-
-def filtered_models(params):
-    """The /models/ listing's queryset for these GET parameters; bad values are ignored."""
-    queryset, _problems = filter_models(params)
-    return queryset
 
 
 APPLICANT_HEADER = [

@@ -3,7 +3,7 @@ the database features the ORM cannot declare, each with the SQL that removes it.
 
 - The register stamp: a one-row table whose ``version`` changes on every write to
   tracker_aimodel, whichever process or statement makes it (raw SQL and bulk updates
-  included); whole-register numbers are cached under it (tracker.stats.RegisterStats). A
+  included); whole-register numbers are cached under it (tracker.analysis.stats.RegisterStats). A
   version is never reused, so a write rolled back after a number was cached cannot make
   that number current again.
 - SQLite: a trigram full-text index over each model's search text and filing number

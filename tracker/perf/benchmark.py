@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -222,18 +223,36 @@ class BenchDatabase:
     reused: bool = False
 
     def environment(self):
-        """The environment of a process that works on this database and no other."""
+        """The environment of a process that works on this database and no other; the
+        second variable tells that process the database was checked."""
         env = {key: value for key, value in os.environ.items() if key != "SQLITE_PATH"}
-        return {**env, "DATABASE_URL": self.url}
+        return {**env, "DATABASE_URL": self.url, PREPARED_VARIABLE: self.url}
+
+
+PREPARED_VARIABLE = "TRACKER_CHECKED_DATABASE_URL"
+
+
+def check_prepared():
+    """Refuse to run ``--prepared`` on a database that ``prepare_database`` did not check
+    and hand to this process."""
+    url = os.environ.get(PREPARED_VARIABLE, "")
+    if not url or url != settings.DATABASE_URL:
+        raise BenchError("--prepared is for the process the command starts on a checked database.")
 
 
 def _identity(settings_dict):
-    return (
-        settings_dict.get("ENGINE"),
-        str(settings_dict.get("NAME") or ""),
-        settings_dict.get("HOST") or "",
-        str(settings_dict.get("PORT") or ""),
-    )
+    """What tells two databases apart: a SQLite file by its resolved path, a server's
+    database by its host, port and name (localhost and 127.0.0.1 are one host)."""
+    name = str(settings_dict.get("NAME") or "")
+    if settings_dict.get("ENGINE") == "django.db.backends.sqlite3":
+        return ("sqlite3", str(Path(name).resolve()))
+    host = settings_dict.get("HOST") or "localhost"
+    host = "localhost" if host in ("127.0.0.1", "::1") else host
+    return (settings_dict.get("ENGINE"), name, host, str(settings_dict.get("PORT") or "5432"))
+
+
+def _sqlite_url(path):
+    return "sqlite:///" + urllib.parse.quote(str(path))
 
 
 def prepare_database(url=None):
@@ -251,8 +270,8 @@ def prepare_database(url=None):
         path = Path(directory) / "bench.sqlite3"
         return BenchDatabase(
             f"SQLite {path} (temporary)",
-            f"sqlite:///{path}",
-            dj_database_url.parse(f"sqlite:///{path}"),
+            _sqlite_url(path),
+            dj_database_url.parse(_sqlite_url(path)),
             temporary_dir=directory,
         )
     try:
@@ -263,8 +282,10 @@ def prepare_database(url=None):
     if engine == "sqlite3":
         path = Path(settings_dict["NAME"]).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{path}"
+        url = _sqlite_url(path)
         settings_dict = dj_database_url.parse(url)
+        if settings_dict["NAME"] != str(path):
+            raise BenchError(f"Cannot name the file {path} in a database URL.")
     if _identity(settings_dict) == development:
         raise BenchError(
             "That is the development database; the benchmark only writes to a database of its own."

@@ -7,10 +7,10 @@ from tracker.analysis.exports import (
     applicants_export,
     backlog_export,
     batch_export,
-    filtered_models,
     models_export,
 )
 from tracker.models import Batch
+from tracker.public.filters import filtered_models
 
 
 def site_url(request):

@@ -6,6 +6,7 @@ the filtering, and ``AIModelFilter.problems`` says what was ignored and why.
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
     F,
@@ -16,6 +17,7 @@ from django.http import QueryDict
 from django.utils.functional import cached_property
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django_filters.fields import BaseCSVField
 
 from tracker.models import (
     AIModel,
@@ -119,10 +121,27 @@ class SearchFilter(django_filters.CharFilter):
         return qs.filter(search_condition(value, self.parent.search_in_index_order))
 
 
+class OneColumnField(BaseCSVField):
+    """``OrderingFilter`` takes several columns, comma-separated; a listing sorts by one."""
+
+    def clean(self, value):
+        columns = super().clean(value)
+        if columns is None:
+            return None
+        columns = [column for column in columns if column]
+        if len(columns) != 1:
+            raise ValidationError(
+                "one column", code="invalid_choice", params={"value": ",".join(value)}
+            )
+        return columns
+
+
 class SortFilter(django_filters.OrderingFilter):
     """?sort=column or ?sort=-column. The form checks the column; the order is built by
     ``ordering`` from expressions (a name in the reader's language, statuses in workflow
     order, days in review), which field names alone cannot say."""
+
+    base_field_class = OneColumnField
 
     def __init__(self, **kwargs):
         super().__init__(fields=[(key, key) for key in SORT_KEYS], **kwargs)
@@ -282,6 +301,12 @@ class AIModelFilter(django_filters.FilterSet):
         if applied - {"q", "sort"} or "q" not in applied or self.queryset.query.has_filters():
             return None
         return search_index_count(self.form.cleaned_data["q"], limit)
+
+
+def filtered_models(params):
+    """The /models/ listing's queryset for these GET parameters; bad values are ignored."""
+    queryset, _problems = filter_models(params)
+    return queryset
 
 
 def filter_models(params, queryset=None):

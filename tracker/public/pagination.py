@@ -107,7 +107,7 @@ def paginate(request, queryset, per_page=PER_PAGE, count=None, many_matches=None
 def paginate_models(
     request, queryset, per_page=PER_PAGE, count=None, many_matches=None, counter=None
 ):
-    """Like ``_paginate``, for models: the page's ids first, then those rows in full.
+    """Like ``paginate``, for models: the page's ids first, then those rows in full.
 
     Counting and skipping to a deep page then read only the narrow index that serves the
     filter and the order, and the joins of select_related run for the page's rows alone.

@@ -45,6 +45,7 @@ class Command(BaseCommand):
         try:
             spec = bench.checked_spec(options)
             if options["prepared"]:
+                bench.check_prepared()
                 self._measure(spec, options)
             else:
                 self._prepare_and_measure(spec, options)

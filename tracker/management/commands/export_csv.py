@@ -5,11 +5,11 @@ from tracker.analysis.exports import (
     applicants_export,
     backlog_export,
     batch_export,
-    filtered_models,
     models_export,
 )
 from tracker.analysis.reports import ReportError, report_export
 from tracker.models import Batch
+from tracker.public.filters import filtered_models
 
 
 class Command(BaseCommand):

@@ -43,6 +43,7 @@ class Command(BaseCommand):
         try:
             plan = self._plan(options)
             if options["prepared"]:
+                bench.check_prepared()
                 outcome = self._soak(plan)
             else:
                 return self._prepare_and_soak(plan, options)
