@@ -178,13 +178,13 @@ def batch_counts():
                 _difference(batch.reported_new, batch.n_entered_filings),
                 batch.reported_total,
                 point.entered_filings,
-                _difference(batch.reported_total, point.entered_filings),
+                point.filings_difference,
                 batch.reported_registrations_new,
                 batch.n_entered_registrations,
                 _difference(batch.reported_registrations_new, batch.n_entered_registrations),
                 batch.reported_registrations_total,
                 point.entered_registrations,
-                _difference(batch.reported_registrations_total, point.entered_registrations),
+                point.registrations_difference,
             )
         )
     return rows
