@@ -11,8 +11,15 @@ from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from tracker.bulk import CHUNK_SIZE
-from tracker.models import APPROVED_STATUSES, AIModel, FilingType, StatusChange, latest_step
-from tracker.numbers import number_problems, region_tokens
+from tracker.models import (
+    APPROVED_STATUSES,
+    AIModel,
+    FilingType,
+    JurisdictionResolver,
+    StatusChange,
+    latest_step,
+)
+from tracker.numbers import number_problems
 
 
 def status_differs_from_history():
@@ -71,7 +78,7 @@ def to_check():
             "pk": pk,
             "slug": slug,
         }
-    tokens = region_tokens()
+    tokens = JurisdictionResolver().region_tokens
     numbered = (
         AIModel.objects.exclude(filing_number="")
         .order_by("pk")

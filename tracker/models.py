@@ -247,6 +247,10 @@ class JurisdictionResolver:
                 self.by_key[key.casefold()] = jurisdiction
         # Longest first, so that a cell like 内蒙古自治区 finds 内蒙古 and nothing shorter.
         self.by_prefix = sorted(self.all, key=lambda j: -len(j.name_zh))
+        # Every spelling of a region that filing numbers use, case-folded.
+        self.region_tokens = {
+            spelling.casefold() for j in self.all for spelling in (j.filing_token, j.name_en)
+        }
 
     def resolve(self, cell, filing_number=""):
         """The jurisdiction a list's 属地 cell names or, when the cell is empty, the one the

@@ -12,7 +12,7 @@ import re
 
 from django.utils.translation import gettext as _
 
-from tracker.models import FilingType, Jurisdiction
+from tracker.models import FilingType
 
 # REGION-NAME-DATE, then a four-digit serial (filings from 2024) or S and four digits
 # (registrations). The name may hold spaces and hyphens.
@@ -68,12 +68,3 @@ def number_problems(number, filing_type, region_tokens):
             }
         )
     return problems
-
-
-def region_tokens():
-    """Every spelling of a region that numbers use, case-folded: the jurisdictions' tokens
-    and English names."""
-    tokens = set()
-    for token, name_en in Jurisdiction.objects.values_list("filing_token", "name_en"):
-        tokens.update((token.casefold(), name_en.casefold()))
-    return tokens

@@ -43,7 +43,7 @@ from tracker.models import (
     choice_label,
     sequence_of,
 )
-from tracker.numbers import number_problems, number_type, region_tokens
+from tracker.numbers import number_problems, number_type
 from tracker.text import clean_name, clean_number, has_chinese, match_key
 
 FIELDS = ("seq_no", "jurisdiction", "model_name", "applicant", "filing_number", "filing_date")
@@ -603,7 +603,7 @@ class _Register:
                     self.by_seq[(sequence, seq_no)] = (pk, name_zh or name_en)
 
 
-def _check(rows, register, resolver, tokens):
+def _check(rows, register, resolver):
     seen_numbers = {}
     seen_models = {}
     seen_seq = {}
@@ -643,7 +643,7 @@ def _check(rows, register, resolver, tokens):
         if row.ok:
             _match(row, register)
         if row.ok and row.action == "create":
-            row.flags = number_problems(row.filing_number, row.filing_type, tokens)
+            row.flags = number_problems(row.filing_number, row.filing_type, resolver.region_tokens)
 
 
 def _match(row, register):
@@ -775,7 +775,7 @@ def import_list(
     result = ImportResult(rows=rows, dry_run=dry_run)
     with transaction.atomic():
         register = _Register(rows)
-        _check(rows, register, JurisdictionResolver(), region_tokens())
+        _check(rows, register, JurisdictionResolver())
         if dry_run or (result.bad_rows and not skip_invalid):
             return result
         try:

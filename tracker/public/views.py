@@ -15,6 +15,7 @@ from tracker.models import (
     Batch,
     FilingType,
     Jurisdiction,
+    JurisdictionResolver,
     Scope,
     Sequence,
     Source,
@@ -22,7 +23,7 @@ from tracker.models import (
     choice_label,
     published_order,
 )
-from tracker.numbers import number_problems, region_tokens
+from tracker.numbers import number_problems
 from tracker.public import pagination
 from tracker.public.filters import (
     DATE_PARAMS,
@@ -168,7 +169,7 @@ def model_detail(request, slug):
     context = {
         "ai_model": ai_model,
         "number_problems": number_problems(
-            ai_model.filing_number, ai_model.filing_type, region_tokens()
+            ai_model.filing_number, ai_model.filing_type, JurisdictionResolver().region_tokens
         ),
         "sources": ai_model.sources.all(),
         "registrations": ai_model.registrations.for_listing().order_by(*published_order()),
