@@ -219,10 +219,18 @@ def load_lists(lists, result):
             )
 
 
-def _listed(sequence, seq_no):
-    return (
-        AIModel.objects.select_related("applicant").filter(sequence=sequence, seq_no=seq_no).first()
+def _listed(rows, what):
+    """The national filings ``rows`` name by their ``seq_no``, in one query; ``what`` names
+    a row in the error for a number no list holds."""
+    numbers = [int(row["seq_no"]) for row in rows]
+    found = AIModel.objects.select_related("applicant").filter(
+        sequence=Sequence.FILING, seq_no__in=numbers
     )
+    by_number = {ai_model.seq_no: ai_model for ai_model in found}
+    for row, number in zip(rows, numbers, strict=True):
+        if number not in by_number:
+            raise LoadError(f"No national filing No. {number} for {row[what]}.")
+    return [(row, by_number[number]) for row, number in zip(rows, numbers, strict=True)]
 
 
 def _name_applicant(applicant, name_en):
@@ -239,19 +247,15 @@ def _name_applicant(applicant, name_en):
 
 def load_applicant_names(result):
     """English names of listed applicants, from the rows gathered before the lists."""
-    for row in _rows(FACTS_DIR / "cac_genai_filings_sample.csv"):
-        listed = _listed(Sequence.FILING, int(row["seq_no"]))
-        if listed is None:
-            raise LoadError(f"No national filing No. {row['seq_no']} for {row['model_name_cn']}.")
+    rows = list(_rows(FACTS_DIR / "cac_genai_filings_sample.csv"))
+    for row, listed in _listed(rows, "model_name_cn"):
         result.facts_changed += _name_applicant(listed.applicant, row["filing_entity_en"].strip())
 
 
 def load_seed_round(result):
     """What the news reported of the January 2024 round, on the listed rows it names."""
-    for row in _rows(FACTS_DIR / "seed_batch_2024_01.csv"):
-        listed = _listed(Sequence.FILING, int(row["seq_no"]))
-        if listed is None:
-            raise LoadError(f"No national filing No. {row['seq_no']} for {row['applicant_en']}.")
+    rows = list(_rows(FACTS_DIR / "seed_batch_2024_01.csv"))
+    for row, listed in _listed(rows, "applicant_en"):
         result.facts_changed += _name_applicant(listed.applicant, row["applicant_en"].strip())
         news_zh = row["model_name_zh"].strip()
         aliases = listed.alias_list
