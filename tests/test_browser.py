@@ -74,17 +74,7 @@ def restore_jurisdictions():
     emptying every table. ``serialized_rollback`` cannot bring them back here: once
     Playwright runs, the test sees another database connection object than the one that
     holds the serialized copy."""
-    reference = importlib.import_module(REFERENCE_DATA)
-    for order, (code, name_zh, name_en, token) in enumerate(reference.JURISDICTIONS):
-        Jurisdiction.objects.get_or_create(
-            code=code,
-            defaults={
-                "name_zh": name_zh,
-                "name_en": name_en,
-                "filing_token": token,
-                "sort_order": order,
-            },
-        )
+    importlib.import_module(REFERENCE_DATA).create_jurisdictions(Jurisdiction)
 
 
 @pytest.fixture

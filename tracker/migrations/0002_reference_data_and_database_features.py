@@ -83,8 +83,8 @@ EDITOR_PERMISSIONS = [
 REVIEWER_PERMISSIONS = [*EDITOR_PERMISSIONS, "change_status"]
 
 
-def create_reference_data(apps, schema_editor):
-    Jurisdiction = apps.get_model("tracker", "Jurisdiction")
+def create_jurisdictions(Jurisdiction):
+    """The jurisdictions, made or brought back (the browser tests empty every table)."""
     for order, (code, name_zh, name_en, token) in enumerate(JURISDICTIONS):
         Jurisdiction.objects.update_or_create(
             code=code,
@@ -96,6 +96,9 @@ def create_reference_data(apps, schema_editor):
             },
         )
 
+
+def create_reference_data(apps, schema_editor):
+    create_jurisdictions(apps.get_model("tracker", "Jurisdiction"))
     # Permissions are normally created after migrations; the groups need them now.
     tracker = apps.get_app_config("tracker")
     tracker.models_module = True
