@@ -10,7 +10,7 @@ from tests.factories import (
     days_ago,
     remove_history,
 )
-from tracker import workflow
+from tracker import stamp, workflow
 from tracker.analysis import stats
 from tracker.importing.lists import import_list
 from tracker.models import AIModel, FilingType, Status
@@ -51,13 +51,13 @@ def test_numbers_are_computed_once_and_then_read_from_the_cache(
 
 def test_the_stamp_changes_on_every_insert_update_and_delete(register):
     _batch, pending = register
-    seen = [stats.register_stamp()]
+    seen = [stamp.register_stamp()]
     model = AIModelFactory()
-    seen.append(stats.register_stamp())
+    seen.append(stamp.register_stamp())
     AIModel.objects.filter(pk=model.pk).update(name_en="Renamed")
-    seen.append(stats.register_stamp())
+    seen.append(stamp.register_stamp())
     AIModel.objects.filter(pk=remove_history(model).pk).delete()
-    seen.append(stats.register_stamp())
+    seen.append(stamp.register_stamp())
 
     assert len(set(seen)) == 4
 
@@ -114,13 +114,13 @@ def test_a_rolled_back_write_never_brings_back_numbers_of_another_state(register
     _batch, pending = register
     with pytest.raises(RuntimeError), transaction.atomic():
         AIModel.objects.filter(pk=pending.pk).update(status=Status.SUBMITTED)
-        rolled_back = stats.register_stamp()
+        rolled_back = stamp.register_stamp()
         assert counts()[Status.SUBMITTED] == 2
         raise RuntimeError
 
     AIModel.objects.filter(pk=pending.pk).update(status=Status.PROVINCIAL_REVIEW)
 
-    assert stats.register_stamp() != rolled_back
+    assert stamp.register_stamp() != rolled_back
     assert counts()[Status.SUBMITTED] == 1
     assert counts()[Status.PROVINCIAL_REVIEW] == 1
 
@@ -129,7 +129,7 @@ def test_without_the_stamp_row_the_numbers_are_computed_each_time(register):
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM tracker_register_stamp")
 
-    assert stats.register_stamp() is None
+    assert stamp.register_stamp() is None
     assert counts()[Status.APPROVED] == 2
     AIModel.objects.filter(status=Status.APPROVED).update(status=Status.REVOKED)
     assert counts()[Status.APPROVED] == 0

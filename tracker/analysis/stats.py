@@ -15,21 +15,11 @@ from django.db.models import Count
 from django.utils import timezone
 
 from tracker.models import PENDING_STATUSES, AIModel, Batch, FilingType, Status
+from tracker.stamp import register_stamp
 
-# Migration 0002 keeps this one-row table's ``version`` changing on every write to
-# tracker_aimodel, from any process, raw SQL and bulk updates included.
-STAMP_SQL = "SELECT version FROM tracker_register_stamp WHERE id = 1"
 # The stamp already invalidates; the timeout only lets stale entries of a busy cache go.
 CACHE_TIMEOUT = 24 * 60 * 60
 _MISSING = object()
-
-
-def register_stamp():
-    """The register's current stamp, or None when the stamp row is missing."""
-    with connection.cursor() as cursor:
-        cursor.execute(STAMP_SQL)
-        row = cursor.fetchone()
-    return row[0] if row else None
 
 
 class RegisterStats:
