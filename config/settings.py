@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
     "tracker",
 ]
 
@@ -111,14 +113,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Whole-register numbers (tracker.analysis.stats) are cached per process, keyed by a stamp the
-# database changes on every write, so no process ever serves numbers another one outdated.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "tracker",
-    }
-}
+
+def cache_from_url(url):
+    """The cache ``CACHE_URL`` names: redis://… (Redis, shared by every app instance),
+    db://table (the database's own table, shared too; ``make migrate`` creates it), or
+    nothing: this process's memory, for a single instance."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if url.startswith("db://"):
+        table = url.removeprefix("db://") or "tracker_cache"
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": table}
+    if url:
+        raise ImproperlyConfigured(f"CACHE_URL must start with redis://, rediss:// or db://: {url}")
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tracker"}
+
+
+# Whole-register numbers (tracker.analysis.stats) are cached keyed by a stamp the database
+# changes on every write, so no process ever serves numbers another one outdated; the API's
+# rate limit counts requests here too, which must be shared by every app instance.
+CACHES = {"default": cache_from_url(os.getenv("CACHE_URL", ""))}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -136,6 +149,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.getenv("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+# The bulk downloads (manage.py build_downloads), and the site address their links use.
+DOWNLOADS_ROOT = Path(os.getenv("TRACKER_DOWNLOADS_DIR", BASE_DIR / "downloads"))
+SITE_URL = os.getenv("TRACKER_SITE_URL", "http://localhost:8000/")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -160,6 +176,44 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
+}
+
+# The JSON API (tracker.api): public, read-only, JSON only, no sessions or credentials.
+API_RATE = os.getenv("TRACKER_API_RATE", "300/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.api.throttling.ClientRateThrottle"],
+    # The proxies in front that add to X-Forwarded-For: the client is the address they saw.
+    "NUM_PROXIES": int(os.getenv("DJANGO_NUM_PROXIES", "0")),
+    "EXCEPTION_HANDLER": "tracker.api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "URL_FORMAT_OVERRIDE": None,
+    "COERCE_DECIMAL_TO_STRING": False,
+}
+SPECTACULAR_SETTINGS = {
+    "OAS_VERSION": "3.1.0",
+    "TITLE": "Approval tracker API",
+    "DESCRIPTION": (
+        "The public register of generative AI models and services filed or registered with "
+        "the Cyberspace Administration of China: read-only, JSON, no key needed."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "Status": "tracker.models.Status",
+        "FilingType": "tracker.models.FilingType",
+        "Scope": "tracker.models.Scope",
+        "Sequence": "tracker.models.Sequence",
+        "ApplicantKind": "tracker.models.ApplicantKind",
+        "DatePrecision": "tracker.models.DatePrecision",
+        "ChangeKind": "tracker.api.serializers.CHANGE_KINDS",
+    },
 }
 
 if not DEBUG:

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from tracker.api.docs import api_docs
+
 urlpatterns = [
     # The import page's former address, for bookmarks.
     path(
@@ -9,5 +11,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api_docs, name="api_docs"),
+    path("api/v1/", include("tracker.api.urls")),
     path("", include("tracker.public.urls")),
 ]

@@ -286,6 +286,12 @@ class ApplicantQuerySet(models.QuerySet):
             applicant._state.adding = False
         return applicants
 
+    def search(self, query):
+        """The applicants with ``query`` in either name (the /applicants/ search)."""
+        if not query:
+            return self
+        return self.filter(Q(name_zh__icontains=query) | Q(name_en__icontains=query))
+
     def for_listing(self):
         """Each applicant with its model counts by status, in one query (the CSV export).
 

@@ -1,4 +1,5 @@
-"""The Atom feed of approvals, filtered like /models/."""
+"""The Atom feeds of approvals and of every change to the register, filtered like
+/models/."""
 
 import datetime
 
@@ -10,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tracker.models import AIModel, Status, published_order
-from tracker.public.filters import filter_models
+from tracker.public.filters import AIModelFilter, filter_models, filtered_changes, parse_since
 
 FEED_SIZE = 50
 
@@ -80,4 +81,80 @@ class ApprovalsFeed(Feed):
         summary = format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {}</li>", facts))
         if item.description:
             summary += format_html("<p>{}</p>", item.description)
+        return summary
+
+
+class ChangesFeed(Feed):
+    """Every status step, newest recorded first: /feeds/changes/?jurisdiction=BJ follows
+    everything that happens in Beijing. ``since`` (an ISO date or date and time) starts
+    it later; values the filters cannot use are dropped, as on the approvals feed."""
+
+    feed_type = Atom1Feed
+    title = gettext_lazy("Changes to the register · Approval tracker")
+    subtitle = gettext_lazy(
+        "Every step of every model's review in the register, newest first: submissions, "
+        "reviews, approvals, suspensions, cancellations and revocations."
+    )
+    author_name = gettext_lazy("Approval tracker")
+
+    def get_object(self, request):
+        return request
+
+    def feed_url(self, request):
+        return request.get_full_path()
+
+    def link(self, request):
+        """The listing of the models whose changes the feed follows."""
+        query = request.GET.copy()
+        query.pop("since", None)
+        return f"{reverse('tracker:model_list')}?{query.urlencode()}".rstrip("?")
+
+    def items(self, request):
+        try:
+            since = parse_since(request.GET.get("since", ""))
+        except ValueError:
+            since = None
+        changes = filtered_changes(AIModelFilter(request.GET), since)
+        items = list(changes.select_related("model__applicant")[:FEED_SIZE])
+        # Each step's own id: a model's page with the step's number, as an absolute address.
+        base = request.build_absolute_uri("/").rstrip("/")
+        for item in items:
+            item.guid = f"{base}{item.model.get_absolute_url()}#change-{item.pk}"
+        return items
+
+    def item_title(self, item):
+        return _("%(model)s: %(from)s → %(to)s") % {
+            "model": item.model.display_name,
+            "from": item.from_status_label or _("entered"),
+            "to": item.to_status_label,
+        }
+
+    def item_link(self, item):
+        return item.model.get_absolute_url()
+
+    def item_guid(self, item):
+        return item.guid
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item):
+        return item.recorded_at
+
+    item_updateddate = item_pubdate
+
+    def item_author_name(self, item):
+        return item.model.applicant.name
+
+    def item_description(self, item):
+        """Public facts only: the public note, never who recorded the step."""
+        facts = [
+            (_("Applicant"), item.model.applicant.name),
+            (_("Status"), item.to_status_label),
+            (_("Happened on"), item.happened_on.isoformat()),
+        ]
+        if item.model.filing_number:
+            facts.append((_("Filing number"), item.model.filing_number))
+        summary = format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {}</li>", facts))
+        if item.note:
+            summary += format_html("<p>{}</p>", item.note)
         return summary

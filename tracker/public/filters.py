@@ -14,7 +14,9 @@ from django.db.models import (
     When,
 )
 from django.http import QueryDict
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.functional import cached_property
+from django.utils.timezone import get_current_timezone, is_naive, make_aware
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django_filters.fields import BaseCSVField
@@ -27,6 +29,7 @@ from tracker.models import (
     Jurisdiction,
     Scope,
     Status,
+    StatusChange,
     days_in_review_expression,
     name_expression,
     sorted_by,
@@ -150,21 +153,14 @@ class SortFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering(value[0] if value else DEFAULT_SORT))
 
 
-# Why each parameter's bad value was ignored, as the page says it.
+# Why a parameter's value cannot be used, as the page and the API say it.
 REASONS = {
+    **dict.fromkeys(("status", "filing_type", "scope"), gettext_lazy("not a known value.")),
     **dict.fromkeys(
-        ("status", "filing_type", "scope"),
-        gettext_lazy("Ignored %(param)s “%(value)s”: not a known value."),
+        ("jurisdiction", "applicant", "batch"), gettext_lazy("no such entry in the register.")
     ),
-    **dict.fromkeys(
-        ("jurisdiction", "applicant", "batch"),
-        gettext_lazy("Ignored %(param)s “%(value)s”: no such entry in the register."),
-    ),
-    **dict.fromkeys(
-        DATE_PARAMS,
-        gettext_lazy("Ignored %(param)s “%(value)s”: not a date in the form YYYY-MM-DD."),
-    ),
-    "sort": gettext_lazy("Ignored sort “%(value)s”: not a column that can be sorted."),
+    **dict.fromkeys(DATE_PARAMS, gettext_lazy("not a date in the form YYYY-MM-DD.")),
+    "sort": gettext_lazy("not a column that can be sorted."),
 }
 
 
@@ -241,16 +237,28 @@ class AIModelFilter(django_filters.FilterSet):
         return normalised
 
     @cached_property
+    def refusals(self):
+        """(parameter, value, reason) for each value the filters cannot use."""
+        return [
+            (name, (error.params or {}).get("value") or self.data.get(name, ""), REASONS[name])
+            for name, errors in self.form.errors.as_data().items()
+            for error in errors
+        ]
+
+    @cached_property
     def problems(self):
         """What was left out of the filtering and why, as sentences."""
-        problems = list(self._search_problems)
-        for name, errors in self.form.errors.as_data().items():
-            for error in errors:
-                value = (error.params or {}).get("value") or self.data.get(name, "")
-                problems.append(
-                    str(REASONS[name]) % {"param": self.filters[name].label, "value": value}
-                )
-        return problems
+        ignored = [
+            _("Ignored %(param)s “%(value)s”: %(reason)s")
+            % {
+                # The sort parameter has no field on the page: it is named as in the address.
+                "param": name if name == "sort" else self.filters[name].label,
+                "value": value,
+                "reason": reason,
+            }
+            for name, value, reason in self.refusals
+        ]
+        return [*self._search_problems, *ignored]
 
     @cached_property
     def active(self):
@@ -313,3 +321,38 @@ def filter_models(params, queryset=None):
     """The models matching ``params`` (a QueryDict) and what was ignored, as sentences."""
     filterset = AIModelFilter(params, queryset=queryset)
     return filterset.qs, filterset.problems
+
+
+def model_ids(filterset):
+    """The ids of the models ``filterset`` selects, for a subquery; None when it selects
+    every model (a sort alone selects them all)."""
+    filterset.is_valid()
+    cleaned = getattr(filterset.form, "cleaned_data", {})
+    if not any(value for name, value in cleaned.items() if name != "sort"):
+        return None
+    return filterset.qs.order_by().values("pk")
+
+
+def parse_since(raw):
+    """An ISO date or date and time; without a time zone, in China's time."""
+    moment = parse_datetime(raw)
+    if moment is None:
+        day = parse_date(raw)
+        if day is None:
+            raise ValueError(_("not an ISO date or date and time, e.g. 2026-08-01T09:00:00+08:00."))
+        moment = parse_datetime(f"{day.isoformat()}T00:00:00")
+    if is_naive(moment):
+        moment = make_aware(moment, get_current_timezone())
+    return moment
+
+
+def filtered_changes(filterset, since=None):
+    """Every status step of the models ``filterset`` selects, recorded at or after
+    ``since``, newest first: the change feed and the API's changes."""
+    changes = StatusChange.objects.all()
+    ids = model_ids(filterset)
+    if ids is not None:
+        changes = changes.filter(model__in=ids)
+    if since is not None:
+        changes = changes.filter(recorded_at__gte=since)
+    return changes.order_by(*sorted_by(F("recorded_at"), descending=True))

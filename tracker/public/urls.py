@@ -1,7 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 
 from tracker.public import downloads, reports, views
-from tracker.public.feeds import ApprovalsFeed
+from tracker.public.feeds import ApprovalsFeed, ChangesFeed
 
 app_name = "tracker"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("backlog/", views.backlog, name="backlog"),
     path("backlog/export.csv", downloads.backlog_csv, name="backlog_export"),
     path("feeds/approvals/", ApprovalsFeed(), name="approvals_feed"),
+    path("feeds/changes/", ChangesFeed(), name="changes_feed"),
     path("models/", views.model_list, name="model_list"),
     path("models/export.csv", downloads.models_csv, name="models_export"),
     path("models/<slug:slug>/", views.model_detail, name="model_detail"),
@@ -27,4 +28,5 @@ urlpatterns = [
     path("reports/batches/", reports.batches_page, name="report_batches"),
     path("reports/status-as-of/", reports.status_as_of_page, name="report_status_as_of"),
     path("reports/<slug:name>.csv", reports.report_csv, name="report_csv"),
+    path("downloads/", include("tracker.opendata.urls")),
 ]

@@ -2,7 +2,7 @@ import itertools
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
@@ -194,11 +194,11 @@ def _count_models(applicants):
 
 def applicant_list(request):
     query, problems = checked_query(request.GET.get("q", ""))
-    queryset = Applicant.objects.select_related("jurisdiction").order_by(
-        localised_name().asc(), "pk"
+    queryset = (
+        Applicant.objects.search(query)
+        .select_related("jurisdiction")
+        .order_by(localised_name().asc(), "pk")
     )
-    if query:
-        queryset = queryset.filter(Q(name_zh__icontains=query) | Q(name_en__icontains=query))
     page, page_problem = paginate(request, queryset)
     if page is not None:
         page.object_list = list(page.object_list)

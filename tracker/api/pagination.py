@@ -1,0 +1,237 @@
+"""Cursor paging that holds while rows are added: each page starts after the last row of
+the page before, found by its place in the listing's order (its sort value and id), never
+by an offset.
+
+Every listing is ordered as ``sorted_by`` orders it: one expression with unknown values
+last, then the id. A page after the row (v, id) is read as up to three index-friendly
+queries, each taken only while the page has room: the rows with the same value and a
+larger id, the rows with a value further along, and (when v is known) the rows without a
+value. A row added while a client walks a listing appears once or not at all, and no row
+is ever served twice or skipped.
+"""
+
+import base64
+import binascii
+import datetime
+import hashlib
+import json
+from collections import OrderedDict
+
+from django.db.models import OrderBy
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from tracker import stamp
+from tracker.api.problems import InvalidParameters
+from tracker.public.pagination import COUNT_CAP
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+POSITION = "_position"
+
+
+def _encode_value(value):
+    if isinstance(value, datetime.datetime):
+        return {"dt": value.isoformat()}
+    if isinstance(value, datetime.date):
+        return {"d": value.isoformat()}
+    if isinstance(value, datetime.timedelta):
+        return {"t": value // datetime.timedelta(microseconds=1)}
+    return value
+
+
+def _decode_value(value):
+    if isinstance(value, dict):
+        (kind, raw), *_rest = value.items()
+        if kind == "dt":
+            return datetime.datetime.fromisoformat(raw)
+        if kind == "d":
+            return datetime.date.fromisoformat(raw)
+        if kind == "t":
+            return datetime.timedelta(microseconds=int(raw))
+        raise ValueError(kind)
+    if value is None or isinstance(value, str | int):
+        return value
+    raise ValueError(value)
+
+
+def listing_order(queryset):
+    """The (expression, descending) a listing is ordered by before its id."""
+    order_by = queryset.query.order_by
+    if len(order_by) != 2 or not isinstance(order_by[0], OrderBy) or order_by[1] != "pk":
+        raise ValueError(f"Not a listing order: {order_by!r}")
+    return order_by[0].expression, order_by[0].descending
+
+
+class KeysetPagination(BasePagination):
+    cursor_query_param = "cursor"
+    page_size_query_param = "page_size"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_size = self.requested_page_size(request)
+        expression, descending = listing_order(queryset)
+        after = self.requested_position(request)
+        queryset = queryset.annotate(**{POSITION: expression})
+        counted = queryset.order_by()[: COUNT_CAP + 1].count()
+        self.count, self.count_capped = min(counted, COUNT_CAP), counted > COUNT_CAP
+        fields = (*view.row_fields, POSITION, "pk")
+        rows = []
+        for part in self.parts_after(queryset, descending, after):
+            rows += part.values(*fields)[: self.page_size + 1 - len(rows)]
+            if len(rows) > self.page_size:
+                break
+        self.next_position = None
+        if len(rows) > self.page_size:
+            rows = rows[: self.page_size]
+            last = rows[-1]
+            self.next_position = (last[POSITION], last["pk"])
+        return rows
+
+    def parts_after(self, queryset, descending, after):
+        """The querysets that, read in turn, continue the listing after ``after``."""
+        if after is None:
+            return [queryset]
+        value, pk = after
+        if value is None:
+            return [queryset.filter(**{f"{POSITION}__isnull": True}, pk__gt=pk)]
+        further = f"{POSITION}__lt" if descending else f"{POSITION}__gt"
+        return [
+            queryset.filter(**{POSITION: value}, pk__gt=pk),
+            queryset.filter(**{further: value}),
+            queryset.filter(**{f"{POSITION}__isnull": True}),
+        ]
+
+    def requested_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return DEFAULT_PAGE_SIZE
+        if not raw.isdecimal() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+            raise InvalidParameters(
+                [
+                    (
+                        self.page_size_query_param,
+                        _("page_size “%(value)s”: give a whole number from 1 to %(max)d.")
+                        % {"value": raw, "max": MAX_PAGE_SIZE},
+                    )
+                ]
+            )
+        return int(raw)
+
+    def query_key(self, request):
+        """What a cursor is bound to: the path, the language and every parameter but the
+        paging ones."""
+        params = sorted(
+            (name, values)
+            for name, values in request.query_params.lists()
+            if name not in (self.cursor_query_param, self.page_size_query_param)
+        )
+        # The language too: a listing sorted by name sorts by the reader's language's name.
+        key = repr((request.path, get_language(), params)).encode()
+        return hashlib.blake2b(key, digest_size=6).hexdigest()
+
+    def requested_position(self, request):
+        raw = request.query_params.get(self.cursor_query_param)
+        if raw is None:
+            return None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"=="))
+            key, value, pk = data["q"], _decode_value(data["v"]), data["id"]
+            if not isinstance(pk, int):
+                raise ValueError(pk)
+        except (ValueError, TypeError, KeyError, binascii.Error, UnicodeError):
+            reason = _("cursor: not a cursor this API gave; follow the “next” links as given.")
+            raise InvalidParameters([(self.cursor_query_param, reason)]) from None
+        if key != self.query_key(request):
+            reason = _("cursor: it belongs to another query; follow the “next” links as given.")
+            raise InvalidParameters([(self.cursor_query_param, reason)])
+        return value, pk
+
+    def encode_cursor(self, position):
+        value, pk = position
+        data = {"q": self.query_key(self.request), "v": _encode_value(value), "id": pk}
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+    def get_next_link(self):
+        if self.next_position is None:
+            return None
+        url = self.request.build_absolute_uri()
+        return replace_query_param(
+            url, self.cursor_query_param, self.encode_cursor(self.next_position)
+        )
+
+    def get_first_link(self):
+        return remove_query_param(self.request.build_absolute_uri(), self.cursor_query_param)
+
+    def get_paginated_response(self, data):
+        state = getattr(self.request, "register_state", None) or stamp.current()
+        return Response(
+            OrderedDict(
+                [
+                    ("count", self.count),
+                    ("count_capped", self.count_capped),
+                    ("next", self.get_next_link()),
+                    ("first", self.get_first_link()),
+                    ("data_changed_at", state.changed_at if state else None),
+                    ("results", data),
+                ]
+            )
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["count", "count_capped", "next", "first", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "description": (
+                        f"The number of matching records, counted up to {COUNT_CAP:,}."
+                    ),
+                },
+                "count_capped": {
+                    "type": "boolean",
+                    "description": "True when there are more matching records than count says.",
+                },
+                "next": {
+                    "type": ["string", "null"],
+                    "format": "uri",
+                    "description": "The next page, or null on the last page.",
+                },
+                "first": {"type": "string", "format": "uri", "description": "The first page."},
+                "data_changed_at": {
+                    "type": ["string", "null"],
+                    "format": "date-time",
+                    "description": "When the register last changed.",
+                },
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Where a page starts: take it from the previous page's next link.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Records per page, 1 to {MAX_PAGE_SIZE} ({DEFAULT_PAGE_SIZE} "
+                "unless given).",
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": MAX_PAGE_SIZE,
+                    "default": DEFAULT_PAGE_SIZE,
+                },
+            },
+        ]

@@ -1,0 +1,444 @@
+"""What the API says of each record: public fields only, named one by one.
+
+Listings read rows as dictionaries (``ROW_FIELDS`` through ``values()``), which is several
+times faster than building model instances and running a serializer field by field; each
+serializer's declared fields document the same shape in the OpenAPI schema, and the
+tests hold the two together.
+"""
+
+from rest_framework import serializers
+
+from tracker.analysis.exports import url_maker
+from tracker.models import (
+    AIModel,
+    ApplicantKind,
+    DatePrecision,
+    FilingType,
+    Scope,
+    Sequence,
+    Source,
+    Status,
+    StatusChange,
+    choice_label,
+    days_in_review,
+    published_order,
+)
+
+# What a change of the register can be: a status step (corrections join them later).
+CHANGE_KINDS = [("status", "status")]
+
+
+class Links:
+    """Absolute addresses of records, made without a ``reverse`` per row."""
+
+    ROUTES = {
+        "model": "api:model-detail",
+        "model_page": "tracker:model_detail",
+        "applicant": "api:applicant-detail",
+        "applicant_page": "tracker:applicant_detail",
+        "batch": "api:batch-detail",
+        "batch_page": "tracker:batch_detail",
+    }
+
+    def __init__(self, request):
+        base = request.build_absolute_uri("/")
+        for name, route in self.ROUTES.items():
+            setattr(self, name, url_maker(base, route))
+
+
+def _links(serializer):
+    return serializer.context["links"]
+
+
+class JurisdictionSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Short code, as the jurisdiction filter takes it.")
+    name_zh = serializers.CharField()
+    name_en = serializers.CharField()
+
+
+def jurisdiction(row, prefix):
+    code = row[f"{prefix}code"]
+    if code is None:
+        return None
+    return {"code": code, "name_zh": row[f"{prefix}name_zh"], "name_en": row[f"{prefix}name_en"]}
+
+
+class ApplicantRefSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name_zh = serializers.CharField()
+    name_en = serializers.CharField()
+    url = serializers.URLField(help_text="This applicant in the API.")
+
+
+class BatchRefSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    title_zh = serializers.CharField()
+    title_en = serializers.CharField()
+    announced_on = serializers.DateField()
+    url = serializers.URLField(help_text="This batch in the API.")
+
+
+class ModelRefSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name_zh = serializers.CharField()
+    name_en = serializers.CharField()
+    filing_number = serializers.CharField()
+    url = serializers.URLField(help_text="This model in the API.")
+
+
+def model_ref(links, slug, name_zh, name_en, filing_number):
+    return {
+        "slug": slug,
+        "name_zh": name_zh,
+        "name_en": name_en,
+        "filing_number": filing_number,
+        "url": links.model(slug),
+    }
+
+
+class AIModelSerializer(serializers.Serializer):
+    """A model or service as listings give it."""
+
+    ROW_FIELDS = (
+        "slug",
+        "name_zh",
+        "name_en",
+        "filing_type",
+        "sequence",
+        "seq_no",
+        "scope",
+        "sector",
+        "status",
+        "filing_number",
+        "submitted_on",
+        "approved_on",
+        "approved_on_estimated",
+        "on_device_scenario",
+        "applicant__slug",
+        "applicant__name_zh",
+        "applicant__name_en",
+        "applicant__jurisdiction__code",
+        "applicant__jurisdiction__name_zh",
+        "applicant__jurisdiction__name_en",
+        "batch__slug",
+        "batch__title_zh",
+        "batch__title_en",
+        "batch__announced_on",
+        "upstream__slug",
+        "upstream__name_zh",
+        "upstream__name_en",
+        "upstream__filing_number",
+    )
+
+    slug = serializers.SlugField()
+    url = serializers.URLField(help_text="This record in the API.")
+    html_url = serializers.URLField(help_text="This record's page on the site.")
+    name_zh = serializers.CharField(help_text="Chinese name, as published (may be empty).")
+    name_en = serializers.CharField(help_text="English name (may be empty).")
+    filing_type = serializers.ChoiceField(
+        FilingType.choices,
+        help_text="filing: a model filed after review; registration: an "
+        "app that calls a filed model.",
+    )
+    filing_type_label = serializers.CharField()
+    sequence = serializers.ChoiceField(
+        Sequence.choices, help_text="Which published table numbers the row (序号)."
+    )
+    seq_no = serializers.IntegerField(allow_null=True, help_text="序号 in that table.")
+    scope = serializers.ChoiceField(Scope.choices)
+    sector = serializers.CharField()
+    status = serializers.ChoiceField(Status.choices)
+    status_label = serializers.CharField(help_text="The status in the request's language.")
+    filing_number = serializers.CharField(help_text="As published; empty while pending.")
+    submitted_on = serializers.DateField(allow_null=True)
+    approved_on = serializers.DateField(allow_null=True)
+    approved_on_estimated = serializers.BooleanField(
+        allow_null=True,
+        help_text="True when the approval date is the day of the notice that listed it; "
+        "null without an approval date.",
+    )
+    days_in_review = serializers.IntegerField(
+        allow_null=True, help_text="Approved (or today, while pending) minus submitted."
+    )
+    on_device_scenario = serializers.CharField(help_text="适用场景 of an on-device filing.")
+    applicant = ApplicantRefSerializer()
+    jurisdiction = JurisdictionSerializer(allow_null=True)
+    batch = BatchRefSerializer(allow_null=True)
+    upstream = ModelRefSerializer(
+        allow_null=True, help_text="For a registration: the filed model it calls."
+    )
+
+    def to_representation(self, row):
+        links = _links(self)
+        status, submitted_on, approved_on = row["status"], row["submitted_on"], row["approved_on"]
+        batch_slug, upstream_slug = row["batch__slug"], row["upstream__slug"]
+        return {
+            "slug": row["slug"],
+            "url": links.model(row["slug"]),
+            "html_url": links.model_page(row["slug"]),
+            "name_zh": row["name_zh"],
+            "name_en": row["name_en"],
+            "filing_type": row["filing_type"],
+            "filing_type_label": choice_label(FilingType, row["filing_type"]),
+            "sequence": row["sequence"],
+            "seq_no": row["seq_no"],
+            "scope": row["scope"],
+            "sector": row["sector"],
+            "status": status,
+            "status_label": choice_label(Status, status),
+            "filing_number": row["filing_number"],
+            "submitted_on": submitted_on,
+            "approved_on": approved_on,
+            "approved_on_estimated": row["approved_on_estimated"] if approved_on else None,
+            "days_in_review": days_in_review(
+                status, submitted_on, approved_on, self.context["today"]
+            ),
+            "on_device_scenario": row["on_device_scenario"],
+            "applicant": {
+                "slug": row["applicant__slug"],
+                "name_zh": row["applicant__name_zh"],
+                "name_en": row["applicant__name_en"],
+                "url": links.applicant(row["applicant__slug"]),
+            },
+            "jurisdiction": jurisdiction(row, "applicant__jurisdiction__"),
+            "batch": None
+            if batch_slug is None
+            else {
+                "slug": batch_slug,
+                "title_zh": row["batch__title_zh"],
+                "title_en": row["batch__title_en"],
+                "announced_on": row["batch__announced_on"],
+                "url": links.batch(batch_slug),
+            },
+            "upstream": None
+            if upstream_slug is None
+            else model_ref(
+                links,
+                upstream_slug,
+                row["upstream__name_zh"],
+                row["upstream__name_en"],
+                row["upstream__filing_number"],
+            ),
+        }
+
+
+class StepSerializer(serializers.Serializer):
+    from_status = serializers.CharField(help_text="Empty for the step that entered the record.")
+    to_status = serializers.ChoiceField(Status.choices)
+    to_status_label = serializers.CharField()
+    happened_on = serializers.DateField()
+    recorded_at = serializers.DateTimeField()
+    note = serializers.CharField(help_text="The public note on the step.")
+
+
+def step(change):
+    return {
+        "from_status": change.from_status,
+        "to_status": change.to_status,
+        "to_status_label": choice_label(Status, change.to_status),
+        "happened_on": change.happened_on,
+        "recorded_at": change.recorded_at,
+        "note": change.note,
+    }
+
+
+class SourceSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    publisher = serializers.CharField()
+    url = serializers.CharField(help_text="The report's address (may be empty).")
+    published_on = serializers.DateField(allow_null=True)
+
+
+class AIModelDetailSerializer(AIModelSerializer):
+    """A model with its description, other names, history, registrations and sources."""
+
+    ROW_FIELDS = (*AIModelSerializer.ROW_FIELDS, "pk", "description", "aliases")
+
+    description = serializers.CharField()
+    aliases = serializers.ListField(
+        child=serializers.CharField(), help_text="Other names it was reported under."
+    )
+    history = StepSerializer(many=True, help_text="Every status step, oldest first.")
+    registrations = ModelRefSerializer(many=True, help_text="Apps registered on this model.")
+    sources = SourceSerializer(many=True, help_text="Reports other than the lists naming it.")
+
+    def to_representation(self, row):
+        links = _links(self)
+        history = StatusChange.objects.filter(model_id=row["pk"]).only(
+            "from_status", "to_status", "happened_on", "recorded_at", "note"
+        )
+        registrations = (
+            AIModel.objects.filter(upstream_id=row["pk"])
+            .order_by(*published_order())
+            .values_list("slug", "name_zh", "name_en", "filing_number")
+        )
+        sources = Source.objects.filter(ai_models=row["pk"]).values(
+            "title", "publisher", "url", "published_on"
+        )
+        return {
+            **super().to_representation(row),
+            "description": row["description"],
+            "aliases": row["aliases"].splitlines(),
+            "history": [step(change) for change in history],
+            "registrations": [model_ref(links, *values) for values in registrations],
+            "sources": list(sources),
+        }
+
+
+class ApplicantSerializer(serializers.Serializer):
+    ROW_FIELDS = (
+        "slug",
+        "name_zh",
+        "name_en",
+        "kind",
+        "website",
+        "jurisdiction__code",
+        "jurisdiction__name_zh",
+        "jurisdiction__name_en",
+        "parent__slug",
+    )
+
+    slug = serializers.SlugField()
+    url = serializers.URLField(help_text="This applicant in the API.")
+    html_url = serializers.URLField(help_text="This applicant's page on the site.")
+    name_zh = serializers.CharField()
+    name_en = serializers.CharField()
+    kind = serializers.ChoiceField(ApplicantKind.choices)
+    website = serializers.CharField()
+    jurisdiction = JurisdictionSerializer(allow_null=True)
+    parent = serializers.URLField(allow_null=True, help_text="The parent group in the API.")
+    models = serializers.URLField(help_text="Its models in the API.")
+
+    def to_representation(self, row):
+        links = _links(self)
+        slug, parent = row["slug"], row["parent__slug"]
+        return {
+            "slug": slug,
+            "url": links.applicant(slug),
+            "html_url": links.applicant_page(slug),
+            "name_zh": row["name_zh"],
+            "name_en": row["name_en"],
+            "kind": row["kind"],
+            "website": row["website"],
+            "jurisdiction": jurisdiction(row, "jurisdiction__"),
+            "parent": None if parent is None else links.applicant(parent),
+            "models": f"{self.context['models_url']}?applicant={slug}",
+        }
+
+
+class ApplicantDetailSerializer(ApplicantSerializer):
+    ROW_FIELDS = (*ApplicantSerializer.ROW_FIELDS, "pk")
+
+    model_counts = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Its models by status, every status named."
+    )
+
+    def to_representation(self, row):
+        counts = AIModel.objects.filter(applicant_id=row["pk"]).status_counts("applicant")
+        return {
+            **super().to_representation(row),
+            "model_counts": {
+                status: counts.get((row["pk"], status), 0) for status in Status.values
+            },
+        }
+
+
+class BatchSerializer(serializers.Serializer):
+    ROW_FIELDS = (
+        "slug",
+        "title_zh",
+        "title_en",
+        "announced_on",
+        "announced_precision",
+        "covers_until",
+        "authority",
+        "source_url",
+        "reported_new",
+        "reported_total",
+        "reported_registrations_new",
+        "reported_registrations_total",
+    )
+
+    slug = serializers.SlugField()
+    url = serializers.URLField(help_text="This batch in the API.")
+    html_url = serializers.URLField(help_text="This batch's page on the site.")
+    title_zh = serializers.CharField()
+    title_en = serializers.CharField()
+    announced_on = serializers.DateField(
+        help_text="When only the month is known (announced_precision month), its first day."
+    )
+    announced_precision = serializers.ChoiceField(DatePrecision.choices)
+    covers_until = serializers.DateField(allow_null=True)
+    authority = serializers.CharField()
+    source_url = serializers.CharField()
+    reported_new = serializers.IntegerField(allow_null=True)
+    reported_total = serializers.IntegerField(allow_null=True)
+    reported_registrations_new = serializers.IntegerField(allow_null=True)
+    reported_registrations_total = serializers.IntegerField(allow_null=True)
+    models = serializers.URLField(help_text="Its models in the API.")
+
+    def to_representation(self, row):
+        links = _links(self)
+        slug = row["slug"]
+        return {
+            **{name: row[name] for name in BatchSerializer.ROW_FIELDS},
+            "url": links.batch(slug),
+            "html_url": links.batch_page(slug),
+            "models": f"{self.context['models_url']}?batch={slug}",
+        }
+
+
+class BatchDetailSerializer(BatchSerializer):
+    ROW_FIELDS = (*BatchSerializer.ROW_FIELDS, "description")
+
+    description = serializers.CharField()
+
+    def to_representation(self, row):
+        return {**super().to_representation(row), "description": row["description"]}
+
+
+class ChangeSerializer(serializers.Serializer):
+    """One change to the register: a status step of a model."""
+
+    ROW_FIELDS = (
+        "from_status",
+        "to_status",
+        "happened_on",
+        "recorded_at",
+        "note",
+        "model__slug",
+        "model__name_zh",
+        "model__name_en",
+        "model__filing_number",
+    )
+
+    kind = serializers.ChoiceField(CHANGE_KINDS, help_text="status: a status step.")
+    model = ModelRefSerializer()
+    html_url = serializers.URLField(help_text="The model's page on the site.")
+    from_status = serializers.CharField(help_text="Empty for the step that entered the record.")
+    to_status = serializers.ChoiceField(Status.choices)
+    to_status_label = serializers.CharField()
+    happened_on = serializers.DateField()
+    recorded_at = serializers.DateTimeField(help_text="When the register recorded it.")
+    note = serializers.CharField(help_text="The public note on the step.")
+
+    def to_representation(self, row):
+        links = _links(self)
+        slug = row["model__slug"]
+        return {
+            "kind": "status",
+            "model": model_ref(
+                links,
+                slug,
+                row["model__name_zh"],
+                row["model__name_en"],
+                row["model__filing_number"],
+            ),
+            "html_url": links.model_page(slug),
+            "from_status": row["from_status"],
+            "to_status": row["to_status"],
+            "to_status_label": choice_label(Status, row["to_status"]),
+            "happened_on": row["happened_on"],
+            "recorded_at": row["recorded_at"],
+            "note": row["note"],
+        }

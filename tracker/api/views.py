@@ -1,0 +1,205 @@
+"""The read-only JSON API under /api/v1/: models, applicants, batches and changes.
+
+Every answer is public data: conditional (ETag and Last-Modified from the register stamp,
+``304`` when current), cacheable, readable from any origin, and rate-limited per client.
+Listings page with a cursor (tracker.api.pagination) and refuse parameters they cannot
+use (tracker.api.filters).
+"""
+
+from functools import wraps
+
+from django.db.models import F
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import classonlymethod
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import routers, viewsets
+from rest_framework.response import Response
+
+from tracker.api import serializers
+from tracker.api.filters import (
+    ApplicantFilter,
+    BatchFilter,
+    RegisterFilterBackend,
+)
+from tracker.api.pagination import KeysetPagination
+from tracker.models import AIModel, Applicant, Batch, StatusChange, sorted_by
+from tracker.public.conditional import conditional
+from tracker.public.filters import AIModelFilter, filtered_changes, parse_since
+
+EXPOSED_HEADERS = "ETag, Last-Modified, Retry-After"
+
+
+def cross_origin(view):
+    """Any site's scripts may read the API: it serves public data and takes no
+    credentials."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        if request.method == "OPTIONS":
+            response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            response["Access-Control-Allow-Headers"] = "If-None-Match, If-Modified-Since"
+            response["Access-Control-Max-Age"] = "86400"
+        return response
+
+    return wrapped
+
+
+def public_answer(view):
+    """A view as every API answer is served: conditional, then readable from any origin."""
+    return cross_origin(conditional(view))
+
+
+class APIRoot(routers.APIRootView):
+    """The API's resources, each with its address."""
+
+    @classonlymethod
+    def as_view(cls, **initkwargs):
+        return public_answer(super().as_view(**initkwargs))
+
+
+class PublicViewSet(viewsets.GenericViewSet):
+    """A read-only listing of rows (``serializer_class.ROW_FIELDS``); a RecordViewSet
+    adds its records (``detail_serializer_class.ROW_FIELDS``), found by slug."""
+
+    pagination_class = KeysetPagination
+    filter_backends = [RegisterFilterBackend]
+    lookup_field = "slug"
+    detail_serializer_class = None
+
+    @classonlymethod
+    def as_view(cls, actions=None, **initkwargs):
+        return public_answer(super().as_view(actions, **initkwargs))
+
+    @property
+    def row_fields(self):
+        return self.serializer_class.ROW_FIELDS
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return self.detail_serializer_class
+        return self.serializer_class
+
+    def get_serializer_context(self):
+        return {
+            **super().get_serializer_context(),
+            "links": serializers.Links(self.request),
+            "today": timezone.localdate(),
+            "models_url": self.request.build_absolute_uri(reverse("api:model-list")),
+        }
+
+    def get_object(self):
+        row = (
+            self.get_queryset()
+            .filter(slug=self.kwargs["slug"])
+            .values(*self.detail_serializer_class.ROW_FIELDS)
+            .first()
+        )
+        if row is None:
+            raise Http404
+        return row
+
+    def narrow(self, queryset, filterset, extra):
+        """The listing for the checked filters."""
+        return filterset.qs
+
+    def list(self, request, *args, **kwargs):
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+
+class RecordViewSet(PublicViewSet):
+    """A listing whose records each have an address of their own."""
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_object()).data)
+
+
+def documented(listing, record, slug_of):
+    """The OpenAPI descriptions of a listing and of its records."""
+    return extend_schema_view(
+        list=extend_schema(description=listing),
+        retrieve=extend_schema(
+            description=record,
+            parameters=[
+                OpenApiParameter(
+                    "slug", str, OpenApiParameter.PATH, description=f"The {slug_of}'s slug."
+                )
+            ],
+        ),
+    )
+
+
+@documented(
+    "Models and services, filtered and sorted as /models/ is: newest approval first unless "
+    "sort says otherwise.",
+    "One model or service, with its description, other names, status history, the "
+    "registrations that call it and the reports that name it.",
+    "model",
+)
+class AIModelViewSet(RecordViewSet):
+    """Models and services, filtered and sorted as /models/ is."""
+
+    queryset = AIModel.objects.all()
+    serializer_class = serializers.AIModelSerializer
+    detail_serializer_class = serializers.AIModelDetailSerializer
+    filterset_class = AIModelFilter
+
+
+@documented(
+    "Applicants, in the order they were entered.",
+    "One applicant, with the number of its models in each status.",
+    "applicant",
+)
+class ApplicantViewSet(RecordViewSet):
+    """Applicants, in the order they were entered."""
+
+    queryset = Applicant.objects.all()
+    serializer_class = serializers.ApplicantSerializer
+    detail_serializer_class = serializers.ApplicantDetailSerializer
+    filterset_class = ApplicantFilter
+
+    def narrow(self, queryset, filterset, extra):
+        return filterset.qs.order_by(*sorted_by(F("id")))
+
+
+@documented(
+    "The published lists (batches), newest first, with the totals their notices announced.",
+    "One published list.",
+    "batch",
+)
+class BatchViewSet(RecordViewSet):
+    """The published lists, newest first."""
+
+    queryset = Batch.objects.all()
+    serializer_class = serializers.BatchSerializer
+    detail_serializer_class = serializers.BatchDetailSerializer
+    filterset_class = BatchFilter
+
+    def narrow(self, queryset, filterset, extra):
+        return filterset.qs.order_by(*sorted_by(F("announced_on"), descending=True))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Every status step of every model, newest recorded first. The /models/ "
+        "filters narrow them to the steps of the models they select; since starts them at "
+        "a date."
+    )
+)
+class ChangeViewSet(PublicViewSet):
+    """Every status step, newest recorded first; the /models/ filters narrow them to the
+    steps of the models they select."""
+
+    queryset = StatusChange.objects.all()
+    serializer_class = serializers.ChangeSerializer
+    filterset_class = AIModelFilter
+    excluded_params = ("sort",)
+    extra_params = {"since": parse_since}
+
+    def narrow(self, queryset, filterset, extra):
+        return filtered_changes(filterset, extra.get("since"))
