@@ -30,11 +30,14 @@ lock: check-python
 
 install: check-python $(VENV)/.installed
 
+# The cache table exists only when CACHE_URL names the database cache (db://...).
 migrate: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 
 register: migrate
 	$(PY) manage.py load_register
+	$(PY) manage.py build_downloads
 
 run: register
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)

@@ -181,7 +181,7 @@ SECURE_CSP = {
 # The JSON API (tracker.api): public, read-only, JSON only, no sessions or credentials.
 API_RATE = os.getenv("TRACKER_API_RATE", "300/minute")
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["tracker.api.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],

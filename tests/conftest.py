@@ -23,6 +23,14 @@ def empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def downloads_root(settings, tmp_path_factory):
+    # An import rebuilds the bulk downloads: into a directory of the test's, never the
+    # working copy's downloads/.
+    settings.DOWNLOADS_ROOT = tmp_path_factory.mktemp("downloads")
+    return settings.DOWNLOADS_ROOT
+
+
 @pytest.fixture
 def editor(db):
     return UserFactory(groups=["Editors"])

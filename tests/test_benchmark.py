@@ -33,6 +33,13 @@ PAGE_LABELS = (
     "backlog",
     "reports",
     "feed",
+    "changes feed",
+    "api models, approved",
+    "api models, jurisdiction",
+    "api models, search",
+    "api model detail",
+    "api changes",
+    "api applicants",
 )
 
 
@@ -78,6 +85,17 @@ def test_the_benchmark_prints_every_row_of_its_table_and_never_opens_the_develop
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert len(results["pages"]) == len(PAGE_LABELS)
     assert results["exports"][1]["rows"] == 200
+    downloads_line = [line for line in table if line.startswith("build_downloads ")][-1]
+    assert downloads_line.split()[1] == "200"
+    assert downloads_line.endswith("≤ 30 s: met")
+    assert results["downloads"]["models"] == 200
+    approved_page, not_modified, walked = results["api"]
+    # The page's queries: the stamp, the capped count, the page's ids, its rows.
+    assert (approved_page["status"], approved_page["queries"]) == ("200", 4)
+    assert (not_modified["status"], not_modified["queries"]) == ("304", 1)
+    # The walk gave as many records as the CSV export of the same filter has rows.
+    assert (walked["status"], walked["note"]) == ("200", "")
+    assert walked["rows"] == 138  # the approved models of the seeded 200
 
 
 def test_the_benchmark_refuses_a_database_that_holds_other_data(tmp_path):

@@ -985,6 +985,8 @@ class StatusChange(models.Model):
             models.Index(
                 fields=["model", "happened_on", "recorded_at"], name="statuschange_model_idx"
             ),
+            # The change feeds: every step, newest recorded first.
+            models.Index(models.F("recorded_at").desc(), "id", name="statuschange_recorded_idx"),
         ]
 
     def __str__(self):

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tracker.bulk import CHUNK_SIZE
-from tracker.models import AIModel, Applicant, Status, days_in_review
+from tracker.models import AIModel, Applicant, Batch, Status, StatusChange, days_in_review
 
 BOM = "\ufeff"
 CHUNK_ROWS = 500
@@ -126,8 +126,9 @@ def url_maker(base_url, route):
     return lambda slug: f"{head}{slug}{tail}"
 
 
-def model_rows(queryset, base_url):
-    today = timezone.localdate()
+def model_rows(queryset, base_url, today=None):
+    """The rows of MODEL_HEADER; ``days_in_review`` of a pending model counts to ``today``."""
+    today = today or timezone.localdate()
     model_url = url_maker(base_url, "tracker:model_detail")
     rows = queryset.values_list(
         "filing_number",
@@ -182,29 +183,89 @@ APPLICANT_HEADER = [
 ]
 
 
-def applicants_export(base_url):
+def applicant_rows(queryset, base_url):
+    """The rows of APPLICANT_HEADER, from ``Applicant.objects.for_listing()``."""
     applicant_url = url_maker(base_url, "tracker:applicant_detail")
-    rows = (
-        Applicant.objects.for_listing()
-        .values_list(
-            "name_zh",
-            "name_en",
-            "jurisdiction__code",
-            "kind",
-            "website",
-            "parent__name_zh",
-            "parent__name_en",
-            "n_models",
-            *(f"n_{status}" for status in Status.values),
-            "slug",
-        )
-        .iterator(chunk_size=CHUNK_SIZE)
-    )
+    rows = queryset.values_list(
+        "name_zh",
+        "name_en",
+        "jurisdiction__code",
+        "kind",
+        "website",
+        "parent__name_zh",
+        "parent__name_en",
+        "n_models",
+        *(f"n_{status}" for status in Status.values),
+        "slug",
+    ).iterator(chunk_size=CHUNK_SIZE)
+    return ((*values, applicant_url(slug)) for *values, slug in rows)
+
+
+def applicants_export(base_url):
     return Export(
         "applicants",
         APPLICANT_HEADER,
-        ((*values, applicant_url(slug)) for *values, slug in rows),
+        applicant_rows(Applicant.objects.for_listing(), base_url),
     )
+
+
+BATCH_HEADER = [
+    "slug",
+    "title_zh",
+    "title_en",
+    "announced_on",
+    "announced_precision",
+    "covers_until",
+    "authority",
+    "source_url",
+    "reported_new",
+    "reported_total",
+    "reported_registrations_new",
+    "reported_registrations_total",
+    "description",
+    "url",
+]
+
+
+def batch_rows(base_url):
+    """Every batch, oldest first, in BATCH_HEADER's columns."""
+    batch_url = url_maker(base_url, "tracker:batch_detail")
+    rows = (
+        Batch.objects.order_by("pk").values_list(*BATCH_HEADER[:-1]).iterator(chunk_size=CHUNK_SIZE)
+    )
+    return ((*values, batch_url(values[0])) for values in rows)
+
+
+# A model's history, step by step: the public timeline of each model's page. Who recorded
+# a step is staff information and stays out.
+HISTORY_HEADER = [
+    "model_url",
+    "filing_number",
+    "from_status",
+    "to_status",
+    "happened_on",
+    "recorded_at",
+    "note",
+]
+
+
+def history_rows(base_url):
+    """Every step of every model's history, in the order they were written."""
+    model_url = url_maker(base_url, "tracker:model_detail")
+    rows = (
+        StatusChange.objects.order_by("pk")
+        .values_list(
+            "model__slug",
+            "model__filing_number",
+            "from_status",
+            "to_status",
+            "happened_on",
+            "recorded_at",
+            "note",
+        )
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    return ((model_url(slug), *values) for slug, *values in rows)
 
 
 BACKLOG_HEADER = [

@@ -8,16 +8,9 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 PROBLEM_TYPE = "application/problem+json"
-
-
-class ProblemJSONRenderer(JSONRenderer):
-    """The JSON renderer, also chosen for a client that asks for problem documents."""
-
-    media_type = PROBLEM_TYPE
 
 
 class InvalidParameters(exceptions.APIException):

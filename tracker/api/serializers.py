@@ -6,6 +6,9 @@ serializer's declared fields document the same shape in the OpenAPI schema, and 
 tests hold the two together.
 """
 
+import datetime
+from functools import cached_property
+
 from rest_framework import serializers
 
 from tracker.analysis.exports import url_maker
@@ -48,6 +51,25 @@ class Links:
 
 def _links(serializer):
     return serializer.context["links"]
+
+
+def labels():
+    """Each status's and filing type's label in the active language, as plain text: the
+    JSON encoder then writes them without a call per value."""
+    return {
+        "status": {value: str(label) for value, label in Status.choices},
+        "filing_type": {value: str(label) for value, label in FilingType.choices},
+    }
+
+
+def day(value):
+    """A date as ISO text: written by the encoder itself, not through a call per value."""
+    return None if value is None else value.isoformat()
+
+
+def moment(value):
+    """A date and time as ISO text in UTC."""
+    return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
 class JurisdictionSerializer(serializers.Serializer):
@@ -168,8 +190,13 @@ class AIModelSerializer(serializers.Serializer):
         allow_null=True, help_text="For a registration: the filed model it calls."
     )
 
+    @cached_property
+    def shared(self):
+        """What every row needs from the context, looked up once per listing."""
+        return self.context["links"], self.context["labels"], self.context["today"]
+
     def to_representation(self, row):
-        links = _links(self)
+        links, label, today = self.shared
         status, submitted_on, approved_on = row["status"], row["submitted_on"], row["approved_on"]
         batch_slug, upstream_slug = row["batch__slug"], row["upstream__slug"]
         return {
@@ -179,20 +206,18 @@ class AIModelSerializer(serializers.Serializer):
             "name_zh": row["name_zh"],
             "name_en": row["name_en"],
             "filing_type": row["filing_type"],
-            "filing_type_label": choice_label(FilingType, row["filing_type"]),
+            "filing_type_label": label["filing_type"][row["filing_type"]],
             "sequence": row["sequence"],
             "seq_no": row["seq_no"],
             "scope": row["scope"],
             "sector": row["sector"],
             "status": status,
-            "status_label": choice_label(Status, status),
+            "status_label": label["status"][status],
             "filing_number": row["filing_number"],
-            "submitted_on": submitted_on,
-            "approved_on": approved_on,
+            "submitted_on": day(submitted_on),
+            "approved_on": day(approved_on),
             "approved_on_estimated": row["approved_on_estimated"] if approved_on else None,
-            "days_in_review": days_in_review(
-                status, submitted_on, approved_on, self.context["today"]
-            ),
+            "days_in_review": days_in_review(status, submitted_on, approved_on, today),
             "on_device_scenario": row["on_device_scenario"],
             "applicant": {
                 "slug": row["applicant__slug"],
@@ -207,7 +232,7 @@ class AIModelSerializer(serializers.Serializer):
                 "slug": batch_slug,
                 "title_zh": row["batch__title_zh"],
                 "title_en": row["batch__title_en"],
-                "announced_on": row["batch__announced_on"],
+                "announced_on": day(row["batch__announced_on"]),
                 "url": links.batch(batch_slug),
             },
             "upstream": None
@@ -236,8 +261,8 @@ def step(change):
         "from_status": change.from_status,
         "to_status": change.to_status,
         "to_status_label": choice_label(Status, change.to_status),
-        "happened_on": change.happened_on,
-        "recorded_at": change.recorded_at,
+        "happened_on": day(change.happened_on),
+        "recorded_at": moment(change.recorded_at),
         "note": change.note,
     }
 
@@ -437,8 +462,8 @@ class ChangeSerializer(serializers.Serializer):
             "html_url": links.model_page(slug),
             "from_status": row["from_status"],
             "to_status": row["to_status"],
-            "to_status_label": choice_label(Status, row["to_status"]),
-            "happened_on": row["happened_on"],
-            "recorded_at": row["recorded_at"],
+            "to_status_label": self.context["labels"]["status"][row["to_status"]],
+            "happened_on": day(row["happened_on"]),
+            "recorded_at": moment(row["recorded_at"]),
             "note": row["note"],
         }

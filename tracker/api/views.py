@@ -88,6 +88,7 @@ class PublicViewSet(viewsets.GenericViewSet):
         return {
             **super().get_serializer_context(),
             "links": serializers.Links(self.request),
+            "labels": serializers.labels(),
             "today": timezone.localdate(),
             "models_url": self.request.build_absolute_uri(reverse("api:model-list")),
         }

@@ -39,7 +39,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -886,6 +886,13 @@ def page_targets():
         ("backlog", "/backlog/"),
         ("reports", "/reports/"),
         ("feed", "/feeds/approvals/"),
+        ("changes feed", "/feeds/changes/"),
+        ("api models, approved", API_APPROVED + "&page_size=100"),
+        ("api models, jurisdiction", "/api/v1/models/?jurisdiction=BJ&page_size=100"),
+        ("api models, search", "/api/v1/models/?q=assistant&page_size=100"),
+        ("api model detail", f"/api/v1/models/{detail}/"),
+        ("api changes", "/api/v1/changes/?page_size=100"),
+        ("api applicants", "/api/v1/applicants/?page_size=100"),
     ]
 
 
@@ -912,9 +919,116 @@ def measure_page(client, label, path, repeat):
 def measure_pages(repeat, log=lambda message: None):
     client = Client()
     rows = []
-    for label, path in page_targets():
-        rows.append(measure_page(client, label, path, repeat))
-        log(f"  {label}: {rows[-1].status}")
+    # One client asks for everything: the API's rate limit would refuse most of it.
+    with override_settings(API_RATE=UNLIMITED):
+        for label, path in page_targets():
+            rows.append(measure_page(client, label, path, repeat))
+            log(f"  {label}: {rows[-1].status}")
+    return rows
+
+
+# The API ----------------------------------------------------------------------------------
+
+API_APPROVED = "/api/v1/models/?status=approved"
+UNLIMITED = "1000000000/second"
+
+
+@dataclass
+class APIRow:
+    label: str
+    path: str
+    status: str = ""
+    median_ms: float | None = None
+    queries: int | None = None
+    rows: int | None = None
+    seconds: float | None = None
+    csv_seconds: float | None = None
+    note: str = ""
+    # The issue's target: a median in ms, or a ratio to the CSV export.
+    max_ms: float | None = None
+    max_ratio: float | None = None
+
+    @property
+    def ratio(self):
+        return self.seconds / self.csv_seconds if self.seconds and self.csv_seconds else None
+
+    @property
+    def target(self):
+        if self.max_ms is not None:
+            met = self.median_ms is not None and self.median_ms <= self.max_ms
+            return f"≤ {self.max_ms:g} ms: {'met' if met else 'missed'}"
+        met = self.ratio is not None and self.ratio <= self.max_ratio
+        return f"≤ {self.max_ratio:g}× CSV: {'met' if met else 'missed'}"
+
+
+def measure_not_modified(client, path, repeat):
+    """A conditional request that the register has not outdated: a 304."""
+    row = APIRow("304 answer", path, max_ms=2)
+    etag = client.get(path)["ETag"]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, HTTP_IF_NONE_MATCH=etag)
+    row.status, row.queries = str(response.status_code), len(queries)
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        client.get(path, HTTP_IF_NONE_MATCH=etag)
+        timings.append(time.perf_counter() - started)
+    row.median_ms = statistics.median(timings) * 1000
+    return row
+
+
+def walk(client, path):
+    """Every page of an API listing, following ``next``: (records, server seconds, last
+    status). The client's own reading of each page is not timed, as the export's is not."""
+    seconds, records, url, status = 0.0, 0, path, 200
+    while url:
+        started = time.perf_counter()
+        response = client.get(url)
+        seconds += time.perf_counter() - started
+        status = response.status_code
+        if status != 200:
+            break
+        page = response.json()
+        records += len(page["results"])
+        url = page["next"]
+    return records, seconds, status
+
+
+def measure_walk(client):
+    """Every approved model through the API at 1,000 a page, against the CSV export of the
+    same rows."""
+    path = API_APPROVED + "&page_size=1000"
+    row = APIRow("walk approved", path, max_ratio=3)
+    row.rows, row.seconds, status = walk(client, path)
+    row.status = str(status)
+    started = time.perf_counter()
+    response = client.get(f"{EXPORT_PATH}?status=approved")
+    exported = sum(chunk.count(b"\n") for chunk in response.streaming_content) - 1
+    row.csv_seconds = time.perf_counter() - started
+    if exported != row.rows:
+        row.note = f"the CSV export has {exported:,} rows, the API gave {row.rows:,}"
+    return row
+
+
+def measure_api(repeat, log=lambda message: None):
+    client = Client()
+    with override_settings(API_RATE=UNLIMITED):
+        page = measure_page(client, "approved page", API_APPROVED + "&page_size=100", repeat)
+        rows = [
+            APIRow(
+                page.label,
+                page.path,
+                page.status,
+                page.median_ms,
+                page.queries,
+                note=page.note,
+                max_ms=15,
+            ),
+            measure_not_modified(client, API_APPROVED + "&page_size=100", repeat),
+        ]
+        log(f"  304: {rows[-1].status}")
+        rows.append(measure_walk(client))
+        log(f"  walk: {rows[-1].rows:,} records")
     return rows
 
 
@@ -1066,6 +1180,60 @@ def measure_export(log=lambda message: None):
     return rows
 
 
+# Bulk downloads ---------------------------------------------------------------------------
+
+DOWNLOADS_TARGET_SECONDS = 30
+
+
+@dataclass
+class DownloadsRow:
+    models: int = 0
+    seconds: float | None = None
+    megabytes: float | None = None
+    python_peak_mb: float | None = None
+    rss_peak_mb: float | None = None
+    note: str = ""
+
+    @property
+    def target(self):
+        if self.seconds is None:
+            return "n/a"
+        met = self.seconds <= DOWNLOADS_TARGET_SECONDS
+        return f"≤ {DOWNLOADS_TARGET_SECONDS} s: {'met' if met else 'MISSED'}"
+
+
+def measure_downloads(log=lambda message: None):
+    """Time ``build_downloads --force`` into a temporary directory, then build again under
+    tracemalloc for the peaks: Python's allocations, and the process's resident set."""
+    from tracker.opendata import files
+
+    row = DownloadsRow(AIModel.objects.count())
+    previous = settings.DOWNLOADS_ROOT
+    with tempfile.TemporaryDirectory(prefix="tracker-bench-downloads-") as directory:
+        settings.DOWNLOADS_ROOT = directory
+        try:
+            started = time.perf_counter()
+            result = files.build(force=True)
+            row.seconds = time.perf_counter() - started
+            row.megabytes = sum(f["size"] for f in result.manifest["files"]) / 2**20
+            rss_reset = _reset_rss_peak() is not None
+            tracemalloc.start()
+            try:
+                files.build(force=True)
+                _size, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            rss_peak = _proc_status_kb("VmHWM") if rss_reset else None
+            row.python_peak_mb = peak / 2**20
+            row.rss_peak_mb = rss_peak / 1024 if rss_peak else None
+        except Exception as exc:  # noqa: BLE001 - reported in the table
+            row.note = f"{type(exc).__name__}: {exc}"[:200]
+        finally:
+            settings.DOWNLOADS_ROOT = previous
+    log(f"  build_downloads: {row.models:,} models")
+    return row
+
+
 # Import -----------------------------------------------------------------------------------
 
 IMPORT_BATCH_SLUG = "benchmark-import"
@@ -1156,6 +1324,45 @@ def _table(header, rows):
     return lines
 
 
+def api_report_lines(rows):
+    lines = [
+        "",
+        "API: a page and a 304 (median server time), and every approved model at 1,000 a "
+        "page (server time) against the CSV export of the same rows",
+    ]
+    lines += _table(
+        (
+            "api",
+            "path",
+            "status",
+            "median ms",
+            "queries",
+            "records",
+            "seconds",
+            "CSV s",
+            "ratio",
+            "target",
+        ),
+        [
+            (
+                r.label,
+                r.path,
+                r.status,
+                _fmt(r.median_ms, ".2f"),
+                _fmt(r.queries, "d"),
+                _fmt(r.rows, ",d"),
+                _fmt(r.seconds, ".2f"),
+                _fmt(r.csv_seconds, ".2f"),
+                _fmt(r.ratio, ".1f"),
+                r.target,
+            )
+            for r in rows
+        ],
+    )
+    lines += [f"  {r.label}: {r.note}" for r in rows if r.note]
+    return lines
+
+
 def report_lines(pages, exports, imported, repeat):
     lines = [f"Pages: server time over {repeat} requests after warm-up, in-process test client"]
     lines += _table(
@@ -1214,4 +1421,29 @@ def report_lines(pages, exports, imported, repeat):
     )
     if imported.note:
         lines.append(f"  import: {imported.note}")
+    return lines
+
+
+def downloads_lines(row):
+    lines = [
+        "",
+        "Bulk downloads (build_downloads --force: SQLite, CSV and JSON Lines zip, lists; peaks "
+        "of a second build: Python allocations, process resident set)",
+    ]
+    lines += _table(
+        ("build", "models", "seconds", "MB written", "py peak MB", "rss peak MB", "target"),
+        [
+            (
+                "build_downloads",
+                _fmt(row.models, ",d"),
+                _fmt(row.seconds, ".2f"),
+                _fmt(row.megabytes),
+                _fmt(row.python_peak_mb),
+                _fmt(row.rss_peak_mb),
+                row.target,
+            )
+        ],
+    )
+    if row.note:
+        lines.append(f"  build_downloads: {row.note}")
     return lines

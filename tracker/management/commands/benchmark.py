@@ -100,10 +100,18 @@ class Command(BaseCommand):
         pages = bench.measure_pages(options["repeat"], self._log)
         self._log("Measuring the export")
         exports = bench.measure_export(self._log)
+        self._log("Measuring the API")
+        api = bench.measure_api(options["repeat"], self._log)
+        self._log("Measuring the bulk downloads")
+        downloads = bench.measure_downloads(self._log)
         self._log("Measuring the import")
         imported = bench.measure_import(options["import_rows"], spec.seed, log=self._log)
         self.stdout.write("")
         for line in bench.report_lines(pages, exports, imported, options["repeat"]):
+            self.stdout.write(line)
+        for line in bench.api_report_lines(api):
+            self.stdout.write(line)
+        for line in bench.downloads_lines(downloads):
             self.stdout.write(line)
         return {
             "database": database.description,
@@ -112,6 +120,8 @@ class Command(BaseCommand):
             "pages": [asdict(p) for p in pages],
             "exports": [asdict(e) for e in exports],
             "import": asdict(imported),
+            "api": [asdict(row) for row in api],
+            "downloads": asdict(downloads),
         }
 
     def _data_set(self, spec, database):

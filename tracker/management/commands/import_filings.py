@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tracker.importing.lists import ImportFileError, import_list, read_path, rejected_export
 from tracker.models import Batch, FilingType
+from tracker.opendata import files
 
 
 class Command(BaseCommand):
@@ -33,6 +34,11 @@ class Command(BaseCommand):
             "exchanged (listed, and noted in each model's history) instead of refusing them",
         )
         parser.add_argument("--user", help="username recorded as having entered the rows")
+        parser.add_argument(
+            "--no-downloads",
+            action="store_true",
+            help="do not rebuild the bulk downloads after an import that changed the register",
+        )
 
     def handle(self, *args, **options):
         batch = Batch.objects.filter(slug=options["batch"]).first()
@@ -64,6 +70,20 @@ class Command(BaseCommand):
         for line in result.notice_lines():
             self.stdout.write(line)
         self._report(result, options)
+        changed = result.created_models or result.created_applicants
+        if result.written and changed and not options["no_downloads"]:
+            self._rebuild_downloads()
+
+    def _rebuild_downloads(self):
+        try:
+            result = files.build()
+        except files.BuildError as error:
+            self.stderr.write(f"The bulk downloads were not rebuilt: {error}")
+            return
+        if result.rebuilt:
+            self.stdout.write(
+                f"Bulk downloads rebuilt in {files.downloads_root()} ({result.seconds:.1f} s)."
+            )
 
     def _report(self, result, options):
         new, unchanged, bad = len(result.to_create), len(result.unchanged), len(result.bad_rows)

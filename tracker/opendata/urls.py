@@ -1,0 +1,9 @@
+from django.urls import path
+
+from tracker.opendata import views
+
+# Included under /downloads/ in the tracker namespace (tracker.public.urls).
+urlpatterns = [
+    path("", views.index, name="downloads"),
+    path("<path:name>", views.download, name="download_file"),
+]
