@@ -151,6 +151,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.getenv("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 # The bulk downloads (manage.py build_downloads), and the site address their links use.
 DOWNLOADS_ROOT = Path(os.getenv("TRACKER_DOWNLOADS_DIR", BASE_DIR / "downloads"))
+# An import through the admin rebuilds them in the background once it has committed.
+DOWNLOADS_REBUILD_AFTER_IMPORT = envbool("TRACKER_DOWNLOADS_REBUILD_AFTER_IMPORT", "1")
 SITE_URL = os.getenv("TRACKER_SITE_URL", "http://localhost:8000/")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {

@@ -28,6 +28,8 @@ def downloads_root(settings, tmp_path_factory):
     # An import rebuilds the bulk downloads: into a directory of the test's, never the
     # working copy's downloads/.
     settings.DOWNLOADS_ROOT = tmp_path_factory.mktemp("downloads")
+    # The admin's import rebuilds them in a thread: only the tests of that start one.
+    settings.DOWNLOADS_REBUILD_AFTER_IMPORT = False
     return settings.DOWNLOADS_ROOT
 
 

@@ -2,6 +2,7 @@ import csv
 import datetime
 import io
 import shutil
+import threading
 from pathlib import Path
 
 import openpyxl
@@ -22,6 +23,7 @@ from tests.factories import (
 )
 from tracker.importing.lists import ImportFileError, import_list
 from tracker.models import AIModel, Applicant, FilingType, PendingImport, Status, StatusChange
+from tracker.opendata import files
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "published_sample.csv"
@@ -549,6 +551,38 @@ def test_the_import_page_previews_then_imports_on_confirmation(client, batch, re
     again = client.post(IMPORT_PAGE, {"token": preview.context["token"]}, follow=True)
     assert "expired or was already imported" in again.content.decode()
     assert AIModel.objects.count() == 22
+
+
+def test_an_import_on_the_page_rebuilds_the_downloads_in_the_background_once_committed(
+    client, batch, reviewer, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.DOWNLOADS_REBUILD_AFTER_IMPORT = True
+    built = threading.Event()
+    monkeypatch.setattr(files, "build", lambda force=False: built.set())
+    client.force_login(reviewer)
+    preview = upload(client, SAMPLE.read_bytes(), batch)
+    assert not built.is_set()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(IMPORT_PAGE, {"token": preview.context["token"]})
+
+    assert response.status_code == 302
+    assert built.wait(timeout=10)
+
+
+def test_an_import_on_the_page_leaves_the_downloads_when_told_to(
+    client, batch, reviewer, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.DOWNLOADS_REBUILD_AFTER_IMPORT = False
+    monkeypatch.setattr(files, "build", lambda force=False: pytest.fail("built"))
+    client.force_login(reviewer)
+    preview = upload(client, SAMPLE.read_bytes(), batch)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client.post(IMPORT_PAGE, {"token": preview.context["token"]})
+
+    assert callbacks == []
+    assert AIModel.objects.filter(batch=batch).count() == 22
 
 
 def test_the_import_page_shows_bad_rows_and_imports_good_ones_only_when_asked(

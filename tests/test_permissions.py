@@ -313,6 +313,7 @@ def public_pages(models):
         ("backlog", "/backlog/"),
         ("backlog_export", "/backlog/export.csv"),
         ("approvals_feed", "/feeds/approvals/"),
+        ("changes_feed", "/feeds/changes/"),
         ("model_list", "/models/"),
         ("model_list", "/models/?status=" + "&status=".join(Status.values)),
         ("model_list", "/models/?sort=internal_notes"),

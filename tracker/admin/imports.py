@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from tracker.importing.lists import MAX_FILE_BYTES, ImportFileError, import_list
 from tracker.models import Batch, FilingType, PendingImport
+from tracker.opendata import files
 
 PREVIEW_ROWS = 200
 
@@ -157,6 +158,8 @@ def _confirm(request, context):
         # The register changed since the preview and some rows no longer fit: show them.
         token = _stash(request, data, batch, options, pending.name)
         return _preview(request, context, result, token, batch, pending.name)
+    if result.created_models or result.created_applicants:
+        files.rebuild_soon()
     messages.success(
         request,
         _(

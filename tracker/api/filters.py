@@ -63,22 +63,33 @@ def value_refusals(params, filterset):
             )
         elif name == "q" and values and len(normalise_name(values[0])) > MAX_QUERY_LENGTH:
             refusals.append((name, _("q: at most %(n)d characters.") % {"n": MAX_QUERY_LENGTH}))
-    if refusals:
-        return refusals
+    # The filters see such a parameter cut to what they take: its values are judged above.
+    judged = {name for name, _reason in refusals}
     if isinstance(filterset, AIModelFilter):
-        return [
+        return refusals + [
             (
                 name,
                 _("%(param)s “%(value)s”: %(reason)s")
                 % {"param": name, "value": value, "reason": reason},
             )
             for name, value, reason in filterset.refusals
+            if name not in judged
         ]
     filterset.is_valid()
-    return [(name, f"{name}: {' '.join(errors)}") for name, errors in filterset.form.errors.items()]
+    return refusals + [
+        (name, f"{name}: {' '.join(errors)}")
+        for name, errors in filterset.form.errors.items()
+        if name not in judged
+    ]
 
 
 def unknown_refusals(params, known):
+    """(parameter, reason) for each parameter not in ``known``."""
+    if not known:
+        return [
+            (name, _("%(param)s: a record takes no parameters.") % {"param": name})
+            for name in params
+        ]
     return [
         (
             name,

@@ -70,11 +70,24 @@ class KeysetPagination(BasePagination):
     cursor_query_param = "cursor"
     page_size_query_param = "page_size"
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def check(self, request):
+        """Read ``page_size`` and ``cursor``, refusing values the paging cannot use."""
         self.request = request
-        self.page_size = self.requested_page_size(request)
+        refusals = []
+        try:
+            self.page_size = self.requested_page_size(request)
+        except InvalidParameters as refused:
+            refusals += refused.params
+        try:
+            self.after = self.requested_position(request)
+        except InvalidParameters as refused:
+            refusals += refused.params
+        return refusals
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """A page of ``queryset``, after ``check``."""
         expression, descending = listing_order(queryset)
-        after = self.requested_position(request)
+        after = self.after
         queryset = queryset.annotate(**{POSITION: expression})
         counted = queryset.order_by()[: COUNT_CAP + 1].count()
         self.count, self.count_capped = min(counted, COUNT_CAP), counted > COUNT_CAP

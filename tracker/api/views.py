@@ -22,8 +22,10 @@ from tracker.api.filters import (
     ApplicantFilter,
     BatchFilter,
     RegisterFilterBackend,
+    unknown_refusals,
 )
 from tracker.api.pagination import KeysetPagination
+from tracker.api.problems import InvalidParameters
 from tracker.models import AIModel, Applicant, Batch, StatusChange, sorted_by
 from tracker.public.conditional import conditional
 from tracker.public.filters import AIModelFilter, filtered_changes, parse_since
@@ -109,7 +111,15 @@ class PublicViewSet(viewsets.GenericViewSet):
         return filterset.qs
 
     def list(self, request, *args, **kwargs):
-        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        # Every parameter is checked before any is refused: the answer names them all.
+        refusals = self.paginator.check(request)
+        try:
+            queryset = self.filter_queryset(self.get_queryset())
+        except InvalidParameters as refused:
+            refusals = refused.params + refusals
+        if refusals:
+            raise InvalidParameters(refusals)
+        rows = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 
@@ -117,6 +127,10 @@ class RecordViewSet(PublicViewSet):
     """A listing whose records each have an address of their own."""
 
     def retrieve(self, request, *args, **kwargs):
+        # A record takes no parameters: one given is a mistake, said as on the listings.
+        refusals = unknown_refusals(request.query_params, ())
+        if refusals:
+            raise InvalidParameters(refusals)
         return Response(self.get_serializer(self.get_object()).data)
 
 

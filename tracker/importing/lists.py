@@ -266,6 +266,18 @@ def _decode(data):
     return text
 
 
+# The longest cell a list may hold: the csv module's default limit. The limit is the
+# process's, and a library may raise it (frictionless does), so the rows are checked here too.
+MAX_CELL_CHARS = 131_072
+
+
+def _long_cell(number):
+    return ImportFileError(
+        _("Row %(row)s: a cell is longer than %(limit)s characters.")
+        % {"row": number, "limit": MAX_CELL_CHARS}
+    )
+
+
 def _csv_rows(text):
     reader = csv.reader(io.StringIO(text, newline=""))
     number = 0
@@ -276,14 +288,13 @@ def _csv_rows(text):
             return
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
-                raise ImportFileError(
-                    _("Row %(row)s: a cell is longer than %(limit)s characters.")
-                    % {"row": number + 1, "limit": csv.field_size_limit()}
-                ) from exc
+                raise _long_cell(number + 1) from exc
             raise ImportFileError(
                 _("Row %(row)s: not valid CSV (%(error)s).") % {"row": number + 1, "error": exc}
             ) from exc
         number += 1
+        if any(len(cell) > MAX_CELL_CHARS for cell in cells):
+            raise _long_cell(number)
         yield number, cells
 
 

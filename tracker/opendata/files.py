@@ -25,16 +25,19 @@ import fcntl
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
 import sqlite3
 import tempfile
+import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tracker import stamp as register_stamp
@@ -50,6 +53,8 @@ from tracker.analysis.exports import (
 from tracker.bulk import CHUNK_SIZE
 from tracker.models import AIModel, Applicant, Batch, Jurisdiction, Source, StatusChange
 from tracker.opendata import datapackage
+
+logger = logging.getLogger(__name__)
 
 SQLITE_NAME = "register.sqlite"
 ZIP_NAME = "register-csv.zip"
@@ -134,6 +139,28 @@ def build(force=False):
     with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _build_locked(root, force)
+
+
+def rebuild_soon():
+    """Rebuild the files once the current transaction has committed, in a thread of this
+    process, so that a page (the admin's import) need not wait for them; the files are
+    only ever swapped in whole, and a failure is logged, not shown. Off when
+    ``settings.DOWNLOADS_REBUILD_AFTER_IMPORT`` is false (the nightly build then catches
+    up)."""
+    if not settings.DOWNLOADS_REBUILD_AFTER_IMPORT:
+        return
+    transaction.on_commit(
+        lambda: threading.Thread(target=_rebuild, name="build_downloads", daemon=True).start()
+    )
+
+
+def _rebuild():
+    try:
+        build()
+    except BuildError:
+        logger.exception("The bulk downloads were not rebuilt after an import")
+    finally:
+        connection.close()
 
 
 def _cannot_write(root, error):
