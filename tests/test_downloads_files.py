@@ -1,3 +1,4 @@
+import asyncio
 import csv
 import datetime
 import hashlib
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import frictionless
 import pytest
+from datasette.app import Datasette
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -371,6 +373,43 @@ def test_the_sqlite_file_opens_in_the_sqlite3_client_as_it_is(register, download
             "WHERE status = 'provincial_review'"
         ).fetchone()
     assert unknown == (None, None, None)
+
+
+def test_the_sqlite_file_opens_in_datasette_as_it_is(register, downloads):
+    build()
+    path = current(downloads).directory / files.SQLITE_NAME
+
+    async def browse():
+        datasette = Datasette([str(path)], immutables=[])
+        await datasette.invoke_startup()
+        tables = await datasette.client.get("/register.json")
+        models = await datasette.client.get(
+            "/register/models.json?_shape=array&_labels=on&status=approved&_sort=id"
+        )
+        readme = await datasette.client.get("/register/README.json?_shape=array&_size=max")
+        return tables, models, readme
+
+    tables, models, readme = asyncio.run(browse())
+
+    assert tables.status_code == 200
+    shown = {table["name"] for table in tables.json()["tables"] if not table["hidden"]}
+    assert shown == {*TABLE_NAMES, "README"}
+    by_name = {table["name"]: table for table in tables.json()["tables"]}
+    assert {key["other_table"] for key in by_name["models"]["foreign_keys"]["outgoing"]} == {
+        "applicants",
+        "batches",
+        "models",
+    }
+    assert models.status_code == 200
+    rows = models.json()
+    # Datasette reads the foreign key to the applicant as one.
+    applicant = register["applicant"].pk
+    assert [(row["name_zh"], row["applicant_id"]["value"]) for row in rows] == [
+        ("测试大模型", applicant),
+        ("测试应用", applicant),
+    ]
+    assert readme.status_code == 200
+    assert {row["table_name"] for row in readme.json()} == {"", "README", *TABLE_NAMES}
 
 
 # The CSV and JSON Lines zip -------------------------------------------------------------------
