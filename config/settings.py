@@ -192,7 +192,7 @@ REST_FRAMEWORK = {
     # The proxies in front that add to X-Forwarded-For: the client is the address they saw.
     "NUM_PROXIES": int(os.getenv("DJANGO_NUM_PROXIES", "0")),
     "EXCEPTION_HANDLER": "tracker.api.problems.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tracker.api.schema.RegisterSchema",
     "URL_FORMAT_OVERRIDE": None,
     "COERCE_DECIMAL_TO_STRING": False,
 }

@@ -313,7 +313,9 @@ def test_the_changes_listing_gives_every_step_newest_recorded_first(client, regi
     assert recorded == sorted(recorded, reverse=True)
     step = next(r for r in body["results"] if r["to_status"] == "national_review")
     pending = register["pending"]
+    change = StatusChange.objects.get(model=pending, to_status="national_review")
     assert step == {
+        "id": change.pk,
         "kind": "status",
         "model": {
             "slug": pending.slug,

@@ -42,6 +42,7 @@ def production(environment):
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
         "DJANGO_ALLOWED_HOSTS": "example.org",
+        "TRACKER_SITE_URL": "https://example.org/",
     }
 
 
@@ -65,6 +66,16 @@ def test_the_deploy_check_passes_with_the_production_variables(production):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_warns_when_the_downloads_would_link_to_this_machine(production):
+    del production["TRACKER_SITE_URL"]
+
+    result = deploy_check(production)
+
+    assert result.returncode == 1
+    assert "tracker.W001" in result.stderr
+    assert "TRACKER_SITE_URL is 'http://localhost:8000/'" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key(production):

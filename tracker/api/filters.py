@@ -9,20 +9,18 @@ from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiFilterExtension
 
+from tracker.api.pagination import PAGING_PARAMS
 from tracker.api.problems import InvalidParameters
 from tracker.models import Applicant, Batch, FilingType, Scope, Status
 from tracker.public.filters import (
     DATE_PARAMS,
     LOOKUP_PARAMS,
     MAX_QUERY_LENGTH,
-    MAX_VALUES,
-    MULTIPLE_PARAMS,
     SORT_KEYS,
     AIModelFilter,
+    repeated,
 )
 from tracker.text import normalise_name
-
-PAGING_PARAMS = ("cursor", "page_size")
 
 
 class ApplicantFilter(django_filters.FilterSet):
@@ -52,21 +50,10 @@ class BatchFilter(django_filters.FilterSet):
 
 def value_refusals(params, filterset):
     """(parameter, reason) for each parameter ``filterset`` would not use as given."""
-    refusals = []
-    for name in filterset.base_filters:
-        values = [value for value in params.getlist(name) if normalise_name(value)]
-        if len(values) > 1 and name not in MULTIPLE_PARAMS:
-            refusals.append((name, _("%(param)s: give one value.") % {"param": name}))
-        elif len(values) > MAX_VALUES:
-            refusals.append(
-                (name, _("%(param)s: at most %(n)d values.") % {"param": name, "n": MAX_VALUES})
-            )
-        elif name == "q" and values and len(normalise_name(values[0])) > MAX_QUERY_LENGTH:
-            refusals.append((name, _("q: at most %(n)d characters.") % {"n": MAX_QUERY_LENGTH}))
-    # The filters see such a parameter cut to what they take: its values are judged above.
-    judged = {name for name, _reason in refusals}
     if isinstance(filterset, AIModelFilter):
-        return refusals + [
+        cuts = filterset.cuts
+        judged = {name for name, _reason in cuts}
+        return cuts + [
             (
                 name,
                 _("%(param)s “%(value)s”: %(reason)s")
@@ -75,6 +62,8 @@ def value_refusals(params, filterset):
             for name, value, reason in filterset.refusals
             if name not in judged
         ]
+    refusals = repeated(params, filterset.base_filters)
+    judged = {name for name, _reason in refusals}
     filterset.is_valid()
     return refusals + [
         (name, f"{name}: {' '.join(errors)}")
@@ -117,6 +106,7 @@ class RegisterFilterBackend(DjangoFilterBackend):
             for name, reason in value_refusals(request.query_params, filterset)
             if name not in excluded
         ]
+        refusals += repeated(request.query_params, extra)
         parsed = {}
         for name, parser in extra.items():
             raw = request.query_params.get(name)
@@ -210,7 +200,12 @@ def filter_parameters(view):
                 "in": "query",
                 "required": False,
                 "description": descriptions[name],
-                "schema": {"type": "string", "format": "date-time"},
+                "schema": {
+                    "anyOf": [
+                        {"type": "string", "format": "date-time"},
+                        {"type": "string", "format": "date"},
+                    ]
+                },
             }
         )
     return parameters

@@ -10,15 +10,12 @@ value. A row added while a client walks a listing appears once or not at all, an
 is ever served twice or skipped.
 """
 
-import base64
-import binascii
 import datetime
-import hashlib
-import json
 from collections import OrderedDict
 
+from django.core import signing
 from django.db.models import OrderBy
-from django.utils.translation import get_language
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -26,8 +23,12 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from tracker import stamp
 from tracker.api.problems import InvalidParameters
+from tracker.public.conditional import fingerprint, question
+from tracker.public.filters import repeated
 from tracker.public.pagination import COUNT_CAP
 
+PAGING_PARAMS = ("cursor", "page_size")
+CURSOR_SALT = "tracker.api.cursor"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 POSITION = "_position"
@@ -73,7 +74,9 @@ class KeysetPagination(BasePagination):
     def check(self, request):
         """Read ``page_size`` and ``cursor``, refusing values the paging cannot use."""
         self.request = request
-        refusals = []
+        refusals = repeated(request.query_params, PAGING_PARAMS)
+        if refusals:
+            return refusals
         try:
             self.page_size = self.requested_page_size(request)
         except InvalidParameters as refused:
@@ -137,26 +140,21 @@ class KeysetPagination(BasePagination):
 
     def query_key(self, request):
         """What a cursor is bound to: the path, the language and every parameter but the
-        paging ones."""
-        params = sorted(
-            (name, values)
-            for name, values in request.query_params.lists()
-            if name not in (self.cursor_query_param, self.page_size_query_param)
-        )
-        # The language too: a listing sorted by name sorts by the reader's language's name.
-        key = repr((request.path, get_language(), params)).encode()
-        return hashlib.blake2b(key, digest_size=6).hexdigest()
+        paging ones; and the day, for an order by days in review, which count to today."""
+        parts = question(request, leave_out=PAGING_PARAMS)
+        if request.query_params.get("sort", "").lstrip("-") == "days_in_review":
+            parts = (*parts, timezone.localdate())
+        return fingerprint(*parts)
 
     def requested_position(self, request):
         raw = request.query_params.get(self.cursor_query_param)
         if raw is None:
             return None
+        # Signed: a cursor is only ever one this API gave, so its value fits the order.
         try:
-            data = json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"=="))
+            data = signing.loads(raw, salt=CURSOR_SALT)
             key, value, pk = data["q"], _decode_value(data["v"]), data["id"]
-            if not isinstance(pk, int):
-                raise ValueError(pk)
-        except (ValueError, TypeError, KeyError, binascii.Error, UnicodeError):
+        except (signing.BadSignature, ValueError, TypeError, KeyError):
             reason = _("cursor: not a cursor this API gave; follow the “next” links as given.")
             raise InvalidParameters([(self.cursor_query_param, reason)]) from None
         if key != self.query_key(request):
@@ -167,8 +165,7 @@ class KeysetPagination(BasePagination):
     def encode_cursor(self, position):
         value, pk = position
         data = {"q": self.query_key(self.request), "v": _encode_value(value), "id": pk}
-        raw = json.dumps(data, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+        return signing.dumps(data, salt=CURSOR_SALT, compress=True)
 
     def get_next_link(self):
         if self.next_position is None:

@@ -4,11 +4,17 @@ A refused parameter is named in ``invalid_params``, each with the reason a perso
 so a script can tell which of its parameters to fix.
 """
 
+import logging
+
+from django.conf import settings
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "application/problem+json"
 
@@ -31,6 +37,7 @@ TITLES = {
     405: gettext_lazy("Method not allowed"),
     406: gettext_lazy("Not acceptable"),
     429: gettext_lazy("Too many requests"),
+    500: gettext_lazy("Server error"),
 }
 
 
@@ -53,7 +60,14 @@ def exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("No such record in the register."))
     if not isinstance(exc, exceptions.APIException):
-        return None
+        if settings.DEBUG:
+            # The developer's traceback page.
+            return None
+        # Called while the exception is handled: its traceback goes to the log.
+        logger.exception("API error on %s", request.get_full_path())
+        return problem(
+            500, _("The server failed to answer; the error was logged."), request.get_full_path()
+        )
     headers = {}
     extensions = {}
     if isinstance(exc, exceptions.Throttled):
@@ -68,3 +82,39 @@ def exception_handler(exc, context):
     else:
         detail = exc.detail if isinstance(exc.detail, str) else exc.default_detail
     return problem(exc.status_code, detail, request.get_full_path(), headers=headers, **extensions)
+
+
+class InvalidParamSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The parameter.")
+    reason = serializers.CharField(help_text="Why it cannot be used, in the request's language.")
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An RFC 9457 problem document."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField(help_text="The request's path and query.")
+    invalid_params = InvalidParamSerializer(
+        many=True, required=False, help_text="On a 400: every parameter refused."
+    )
+
+
+# The answers besides 200 that every GET of the API may give.
+ERROR_RESPONSES = {
+    304: OpenApiResponse(
+        description="Not modified: the copy whose ETag (If-None-Match) or date "
+        "(If-Modified-Since) was sent is current."
+    ),
+    400: OpenApiResponse(
+        ProblemSerializer, description="Parameters the API cannot use, each named."
+    ),
+    404: OpenApiResponse(ProblemSerializer, description="No such record or address."),
+    429: OpenApiResponse(
+        ProblemSerializer,
+        description="Too many requests from this client; the Retry-After header gives the "
+        "seconds to wait.",
+    ),
+}

@@ -426,6 +426,7 @@ class ChangeSerializer(serializers.Serializer):
     """One change to the register: a status step of a model."""
 
     ROW_FIELDS = (
+        "id",
         "from_status",
         "to_status",
         "happened_on",
@@ -437,6 +438,10 @@ class ChangeSerializer(serializers.Serializer):
         "model__filing_number",
     )
 
+    id = serializers.IntegerField(
+        help_text="The change's number: one that polls with an overlapping since skips those "
+        "it has seen."
+    )
     kind = serializers.ChoiceField(CHANGE_KINDS, help_text="status: a status step.")
     model = ModelRefSerializer()
     html_url = serializers.URLField(help_text="The model's page on the site.")
@@ -451,6 +456,7 @@ class ChangeSerializer(serializers.Serializer):
         links = _links(self)
         slug = row["model__slug"]
         return {
+            "id": row["id"],
             "kind": "status",
             "model": model_ref(
                 links,

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.routers import DefaultRouter
 
@@ -6,7 +6,7 @@ from tracker.api import views
 
 app_name = "api"
 
-router = DefaultRouter(trailing_slash=True)
+router = DefaultRouter()
 router.include_format_suffixes = False
 router.APIRootView = views.APIRoot
 router.register("models", views.AIModelViewSet, basename="model")
@@ -17,4 +17,6 @@ router.register("changes", views.ChangeViewSet, basename="change")
 urlpatterns = [
     path("schema/", views.public_answer(SpectacularJSONAPIView.as_view()), name="schema"),
     *router.urls,
+    re_path(r"^.*[^/]$", views.add_slash),
+    re_path(r"", views.NotFound.as_view(), name="not_found"),
 ]

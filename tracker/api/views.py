@@ -9,13 +9,15 @@ use (tracker.api.filters).
 from functools import wraps
 
 from django.db.models import F
-from django.http import Http404
-from django.urls import reverse
+from django.http import Http404, HttpResponseRedirect
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.decorators import classonlymethod
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import routers, viewsets
+from rest_framework import exceptions, routers, viewsets
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from tracker.api import serializers
 from tracker.api.filters import (
@@ -62,6 +64,36 @@ class APIRoot(routers.APIRootView):
     @classonlymethod
     def as_view(cls, **initkwargs):
         return public_answer(super().as_view(**initkwargs))
+
+
+@cross_origin
+def add_slash(request):
+    """An address without its final slash: redirected, with the header a browser on
+    another site needs to follow the redirect (CommonMiddleware's has none)."""
+    target = f"{request.path}/"
+    try:
+        found = resolve(target).url_name != "not_found"
+    except Resolver404:
+        found = False
+    if not found:
+        return NotFound.as_view()(request)
+    query = request.META.get("QUERY_STRING", "")
+    response = HttpResponseRedirect(f"{target}?{query}" if query else target)
+    # 308: the client repeats the same request at the new address.
+    response.status_code = 308
+    return response
+
+
+class NotFound(APIView):
+    """Any other address under the API: a problem document, as every error is."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound(_("No such address in the API; it starts at /api/v1/."))
+
+    @classonlymethod
+    def as_view(cls, **initkwargs):
+        return cross_origin(super().as_view(**initkwargs))
 
 
 class PublicViewSet(viewsets.GenericViewSet):

@@ -157,7 +157,8 @@ def rebuild_soon():
 def _rebuild():
     try:
         build()
-    except BuildError:
+    except Exception:
+        # A thread's failure reaches no page: the log says it.
         logger.exception("The bulk downloads were not rebuilt after an import")
     finally:
         connection.close()

@@ -4,6 +4,8 @@ A bad value never raises: the filter set's form refuses it, the parameter is lef
 the filtering, and ``AIModelFilter.problems`` says what was ignored and why.
 """
 
+import datetime
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
@@ -92,6 +94,19 @@ def ordering(sort):
     """Order by one whitelisted key, as every listing is sorted (``sorted_by``); the
     default sort is the published order."""
     return sorted_by(_sort_expression(sort.lstrip("-")), descending=sort.startswith("-"))
+
+
+def one_value_only(name):
+    return _("%(param)s: give one value.") % {"param": name}
+
+
+def too_many_values(name):
+    return _("%(param)s: at most %(n)d values.") % {"param": name, "n": MAX_VALUES}
+
+
+def repeated(params, names):
+    """(parameter, reason) for each of ``names`` given more than once in ``params``."""
+    return [(name, one_value_only(name)) for name in names if len(params.getlist(name)) > 1]
 
 
 def checked_query(value):
@@ -221,17 +236,26 @@ class AIModelFilter(django_filters.FilterSet):
     def _normalised(self, data):
         """``data`` with every value folded as stored names are (widths; control
         characters, NUL included, which PostgreSQL refuses in a query, dropped), empty
-        values left out, and a search cut to a sane length."""
+        values left out, and a search cut to a sane length. ``cuts`` says, as
+        (parameter, reason), what had to be left out to get there."""
         data = data if data is not None else QueryDict()
         normalised = QueryDict(mutable=True)
+        self.cuts = []
         for name in self.base_filters:
-            values = [normalise_name(v) for v in data.getlist(name)]
-            values = [v for v in values if v][:MAX_VALUES]
-            if name == "q" and values:
-                query, self._search_problems = checked_query(values[-1])
-                values = [query]
-            elif name not in MULTIPLE_PARAMS:
+            values = [v for v in map(normalise_name, data.getlist(name)) if v]
+            if len(values) > MAX_VALUES:
+                self.cuts.append((name, too_many_values(name)))
+                values = values[:MAX_VALUES]
+            if name not in MULTIPLE_PARAMS and len(values) > 1:
+                self.cuts.append((name, one_value_only(name)))
                 values = values[-1:]
+            if name == "q" and values:
+                query, self._search_problems = checked_query(values[0])
+                if self._search_problems:
+                    self.cuts.append(
+                        (name, _("q: at most %(n)d characters.") % {"n": MAX_QUERY_LENGTH})
+                    )
+                values = [query]
             if values:
                 normalised.setlist(name, values)
         return normalised
@@ -343,7 +367,12 @@ def parse_since(raw):
         moment = parse_datetime(f"{day.isoformat()}T00:00:00")
     if is_naive(moment):
         moment = make_aware(moment, get_current_timezone())
-    return moment
+    try:
+        # In UTC, as the database compares it: the first and last days of the calendar
+        # cannot always be moved there.
+        return moment.astimezone(datetime.UTC)
+    except OverflowError:
+        raise ValueError(_("a moment out of range.")) from None
 
 
 def filtered_changes(filterset, since=None):
