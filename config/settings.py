@@ -5,6 +5,7 @@ debug on, SQLite beside the code. Production sets DJANGO_DEBUG=0, DJANGO_SECRET_
 DJANGO_ALLOWED_HOSTS and DATABASE_URL.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -37,7 +38,8 @@ ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],tests
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site of tracker.accounts: Reviewers may be asked for a one-time code.
+    "tracker.apps.TrackerAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,6 +49,10 @@ INSTALLED_APPS = [
     "django_filters",
     "rest_framework",
     "drf_spectacular",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "tracker",
 ]
 
@@ -58,9 +64,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -140,6 +149,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Failed sign-ins (django-axes, counted in the database so every app instance sees them):
+# after TRACKER_LOGIN_FAILURE_LIMIT of them within the cool-off, the username is locked, and
+# so is the client's address, for TRACKER_LOGIN_COOLOFF_MINUTES. The address is the API's
+# (REST_FRAMEWORK's NUM_PROXIES). `manage.py axes_reset` lifts every lock.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.getenv("TRACKER_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(
+    minutes=int(os.getenv("TRACKER_LOGIN_COOLOFF_MINUTES", "60"))
+)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "tracker.accounts.client_address"
+AXES_LOCKOUT_CALLABLE = "tracker.accounts.locked_out"
+# Reviewers and superusers sign in to the admin with a one-time code from their
+# authenticator app as well (django-otp, TOTP devices a superuser adds in the admin).
+REQUIRE_2FA_FOR_REVIEWERS = envbool("TRACKER_REQUIRE_2FA_FOR_REVIEWERS", "0")
+# The name an authenticator app shows beside the codes of a device added in the admin.
+OTP_TOTP_ISSUER = "Approval tracker"
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -154,6 +184,9 @@ DOWNLOADS_ROOT = Path(os.getenv("TRACKER_DOWNLOADS_DIR", BASE_DIR / "downloads")
 # An import through the admin rebuilds them in the background once it has committed.
 DOWNLOADS_REBUILD_AFTER_IMPORT = envbool("TRACKER_DOWNLOADS_REBUILD_AFTER_IMPORT", "1")
 SITE_URL = os.getenv("TRACKER_SITE_URL", "http://localhost:8000/")
+# The admin's review queue flags a pending submission waiting longer than this many days
+# (today − submitted_on, as days_in_review counts them).
+REVIEW_QUEUE_FLAG_DAYS = int(os.getenv("TRACKER_REVIEW_QUEUE_FLAG_DAYS", "90"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from tests.factories import UserFactory
+from tracker import audit
 
 
 @pytest.fixture(autouse=True)
@@ -95,3 +96,19 @@ def fresh_database(tmp_path):
     finally:
         with connection._nodb_cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {quoted}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def flushes_may_empty_the_record_history():
+    """A test database is emptied between tests that commit (flush): the record history
+    with it, which nothing else may delete."""
+    operations = type(connection.ops)
+    flush = operations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with audit.purging():
+            return flush(self, sql_list)
+
+    operations.execute_sql_flush = execute_sql_flush
+    yield
+    operations.execute_sql_flush = flush

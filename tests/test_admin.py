@@ -57,6 +57,7 @@ def change_data(ai_model, **changes):
         "seq_no": ai_model.seq_no or "",
         "description": ai_model.description,
         "internal_notes": ai_model.internal_notes,
+        "change_reason": "Corrected from the published list.",
         "read_version": ai_model.version,
         "history-TOTAL_FORMS": "0",
         "history-INITIAL_FORMS": "0",
@@ -498,7 +499,9 @@ def test_a_future_date_is_refused_with_the_reason(client, reviewer):
         ai_model,
         happened_on=tomorrow.isoformat(),
     )
-    assert "in the future" in messages_of(response)[0]
+    assert response.context["form"].errors["happened_on"] == [
+        f"The date {tomorrow.isoformat()} is in the future."
+    ]
     assert AIModel.objects.get(pk=ai_model.pk).status == S.SUBMITTED
 
 
@@ -511,7 +514,13 @@ def test_a_step_confirmed_after_someone_else_moved_the_model_is_refused(client, 
     # Rejecting is allowed from both statuses: only the version tells the change apart.
     workflow.transition(AIModel.objects.get(pk=ai_model.pk), S.SUPPLEMENT_REQUESTED, by=None)
 
-    response = confirm_step(client, "reject", ai_model, **{f"seen_{ai_model.pk}": ai_model.version})
+    response = confirm_step(
+        client,
+        "reject",
+        ai_model,
+        note="Refused by the CAC.",
+        **{f"seen_{ai_model.pk}": ai_model.version},
+    )
     assert "Reload it and try again." in messages_of(response)[0]
     ai_model.refresh_from_db()
     assert ai_model.status == S.SUPPLEMENT_REQUESTED
@@ -600,6 +609,78 @@ def test_an_editor_cannot_apply_a_review_action_from_the_models_page(client, edi
     assert history_count(ai_model) == 1
 
 
+APPROVAL_FIELDS = {"approved_on", "approved_on_estimated", "filing_number", "batch", "seq_no"}
+
+
+def test_an_editors_add_form_has_no_approval_fields(client, editor):
+    response = logged_in(client, editor).get(url("aimodel_add"))
+
+    fields = set(response.context["adminform"].form.fields)
+    assert fields & APPROVAL_FIELDS == set()
+    assert {"entry_status", "entry_note", "submitted_on"} <= fields
+    assert 'name="filing_number"' not in response.content.decode()
+
+
+def test_a_reviewers_add_form_keeps_the_approval_fields(client, reviewer):
+    response = logged_in(client, reviewer).get(url("aimodel_add"))
+
+    assert set(response.context["adminform"].form.fields) >= APPROVAL_FIELDS
+
+
+def test_approval_fields_posted_by_an_editor_are_ignored(client, editor):
+    batch = BatchFactory()
+    response = logged_in(client, editor).post(
+        url("aimodel_add"),
+        add_data(
+            ApplicantFactory(), filing_number="Beijing-New-202406010001", batch=batch.pk, seq_no="7"
+        ),
+    )
+
+    assert response.status_code == 302
+    ai_model = AIModel.objects.get(name_en="New Model")
+    assert (ai_model.status, ai_model.filing_number, ai_model.batch, ai_model.seq_no) == (
+        S.SUBMITTED,
+        "",
+        None,
+        None,
+    )
+
+
+def test_an_editors_model_page_says_a_reviewer_moves_it_on(client, editor):
+    ai_model = AIModelFactory(status=S.NATIONAL_REVIEW)
+
+    page = logged_in(client, editor).get(url("aimodel_change", ai_model.pk)).content.decode()
+
+    assert "A Reviewer moves this model on to its next review step." in page
+
+
+def test_a_reviewers_model_page_has_no_such_notice(client, reviewer):
+    ai_model = AIModelFactory(status=S.NATIONAL_REVIEW)
+
+    page = logged_in(client, reviewer).get(url("aimodel_change", ai_model.pk)).content.decode()
+
+    assert "A Reviewer moves this model on" not in page
+
+
+def test_an_editor_corrects_the_review_fields_of_a_published_model_but_not_its_status(
+    client, editor
+):
+    ai_model = ApprovedModelFactory()
+    page = logged_in(client, editor).get(url("aimodel_change", ai_model.pk))
+    form = page.context["adminform"].form
+    assert set(form.fields) >= APPROVAL_FIELDS
+    assert "status" not in form.fields
+
+    response = client.post(
+        url("aimodel_change", ai_model.pk),
+        change_data(ai_model, filing_number="Beijing-Corrected-202403010001"),
+    )
+
+    assert response.status_code == 302
+    saved = AIModel.objects.get(pk=ai_model.pk)
+    assert (saved.filing_number, saved.status) == ("Beijing-Corrected-202403010001", S.APPROVED)
+
+
 # Editing a model -------------------------------------------------------------------------
 
 
@@ -669,7 +750,8 @@ def test_a_form_without_a_sound_read_version_is_refused(client, editor, read_ver
     "changes, field",
     [
         ({"approved_on": ""}, "approved_on"),
-        ({"approved_on": "2023-12-01"}, None),
+        # Before the submission: the database's constraint, said on the field.
+        ({"approved_on": "2023-12-01"}, "approved_on"),
         ({"filing_number": "TAKEN"}, "filing_number"),
     ],
 )

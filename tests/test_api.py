@@ -207,12 +207,14 @@ def test_a_model_record_has_its_history_registrations_and_sources(client, regist
     assert body["aliases"] == ["文心", "ERNIE"]
     assert body["history"] == [
         {
+            "id": ernie.history.get().pk,
             "from_status": "",
             "to_status": "approved",
             "to_status_label": "Approved",
             "happened_on": "2023-08-31",
             "recorded_at": body["history"][0]["recorded_at"],
             "note": "",
+            "reverses": None,
         }
     ]
     app = register["app"]
@@ -331,6 +333,11 @@ def test_the_changes_listing_gives_every_step_newest_recorded_first(client, regi
         "happened_on": "2024-03-01",
         "recorded_at": step["recorded_at"],
         "note": "Passed the provincial review.",
+        "reverses": None,
+        "field": None,
+        "field_label": None,
+        "old_value": None,
+        "new_value": None,
     }
 
 
@@ -1139,12 +1146,13 @@ def test_record_query_counts_do_not_grow_with_rows(client, django_assert_num_que
 def test_other_listing_query_counts_do_not_grow(client, django_assert_num_queries, n):
     approved_models(n)
 
-    # The stamp, the count, the page's ids, its rows.
-    with django_assert_num_queries(4):
+    # The stamp, the steps and the corrections each counted and read (there are no
+    # corrections, so no models of theirs to read).
+    with django_assert_num_queries(5):
         body = ok(client.get(f"{API}/changes/"))
     assert body["count"] == n
     # A lookup filter first checks that its value exists.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         body = ok(get(client, f"{API}/changes/", {"jurisdiction": "BJ", "since": "2024-02-01"}))
     assert body["count"] == n
     with django_assert_num_queries(4):

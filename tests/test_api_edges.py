@@ -15,9 +15,10 @@ from django.utils.http import http_date
 
 from tests.factories import AIModelFactory, ApprovedModelFactory
 from tests.test_api import API, PROBLEM, get, ok, problem, refused
+from tracker import audit
 from tracker.api import views
 from tracker.api.pagination import CURSOR_SALT
-from tracker.models import Status, StatusChange
+from tracker.models import AIModel, Correction, Status, StatusChange
 from tracker.opendata import files
 
 pytestmark = pytest.mark.django_db
@@ -248,3 +249,97 @@ def test_a_failed_background_rebuild_is_logged(monkeypatch, caplog):
 
     assert "The bulk downloads were not rebuilt after an import" in caplog.text
     assert "disk on fire" in caplog.text
+
+
+def test_the_changes_list_corrections_with_their_model_and_reason(client, models, monkeypatch):
+    corrected = models[0]
+    with audit.recorded(None, "The list's own spelling."):
+        AIModel.objects.filter(pk=corrected.pk).update(name_en="Corrected Name")
+    correction = Correction.objects.get(field="name_en")
+
+    body = ok(get(client, f"{API}/changes/", {"page_size": 1}))
+
+    assert body["count"] == StatusChange.objects.count() + 1
+    assert body["results"] == [
+        {
+            "id": correction.pk,
+            "kind": "correction",
+            "model": {
+                "slug": corrected.slug,
+                "name_zh": corrected.name_zh,
+                "name_en": "Corrected Name",
+                "filing_number": corrected.filing_number,
+                "url": f"http://testserver/api/v1/models/{corrected.slug}/",
+            },
+            "html_url": f"http://testserver/models/{corrected.slug}/",
+            "recorded_at": body["results"][0]["recorded_at"],
+            "happened_on": timezone.localdate(correction.changed_at).isoformat(),
+            "note": "The list's own spelling.",
+            "reverses": None,
+            "from_status": None,
+            "to_status": None,
+            "to_status_label": None,
+            "field": "name_en",
+            "field_label": "English name",
+            "old_value": corrected.name_en or "—",
+            "new_value": "Corrected Name",
+        }
+    ]
+    # Walking on gives every status step after it, once.
+    walked = [(row["kind"], row["id"]) for row in body["results"]]
+    params = {"page_size": 2, "cursor": next_cursor(body)}
+    while True:
+        page = ok(get(client, f"{API}/changes/", params))
+        walked += [(row["kind"], row["id"]) for row in page["results"]]
+        if page["next"] is None:
+            break
+        params["cursor"] = next_cursor(page)
+    assert sorted(walked) == sorted(
+        [("correction", correction.pk)]
+        + [("status", pk) for pk in StatusChange.objects.values_list("pk", flat=True)]
+    )
+
+
+def test_the_changes_filters_narrow_the_corrections_too(client, models):
+    with audit.recorded(None, "Typo."):
+        AIModel.objects.filter(pk=models[0].pk).update(sector="finance")
+        AIModel.objects.filter(pk=models[3].pk).update(sector="health")
+
+    approved = ok(get(client, f"{API}/changes/", {"status": "approved", "page_size": 100}))
+    later = ok(get(client, f"{API}/changes/", {"since": "2999-01-01", "page_size": 100}))
+
+    corrections = [row for row in approved["results"] if row["kind"] == "correction"]
+    assert [(row["model"]["slug"], row["new_value"]) for row in corrections] == [
+        (models[0].slug, "finance")
+    ]
+    assert later["results"] == []
+
+
+def test_the_changes_feed_lists_corrections_with_their_reason(client, models):
+    with audit.recorded(None, "The list's own spelling."):
+        AIModel.objects.filter(pk=models[0].pk).update(name_en="Corrected Name")
+    correction = Correction.objects.get(field="name_en")
+
+    feed = client.get("/feeds/changes/").content.decode()
+
+    first = feed[feed.index("<entry>") : feed.index("</entry>")]
+    assert "<title>Corrected Name: English name corrected</title>" in first
+    assert f"{models[0].get_absolute_url()}#correction-{correction.pk}</id>" in first
+    assert "The list&amp;#x27;s own spelling." in first
+    assert feed.count("<entry>") == StatusChange.objects.count() + 1
+
+
+def test_the_corrections_of_a_deleted_model_are_kept_but_not_listed(client, models):
+    gone = AIModelFactory(status=Status.SUBMITTED)
+    gone_pk = gone.pk
+    AIModel.objects.filter(pk=gone_pk).update(name_en="Gone")
+    StatusChange.objects.filter(model=gone).delete()
+    gone.delete()
+
+    body = ok(get(client, f"{API}/changes/", {"page_size": 100}))
+    feed = client.get("/feeds/changes/")
+
+    assert Correction.objects.filter(record_id=gone_pk).count() == 1
+    assert [row for row in body["results"] if row["kind"] == "correction"] == []
+    assert feed.status_code == 200
+    assert b"Gone" not in feed.content

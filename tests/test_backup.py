@@ -20,8 +20,16 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from tests.factories import ApplicantFactory
-from tracker import workflow
-from tracker.models import AIModel, Applicant, Batch, FilingType, Status, StatusChange
+from tracker import audit, workflow
+from tracker.models import (
+    AIModel,
+    Applicant,
+    Batch,
+    Correction,
+    FilingType,
+    Status,
+    StatusChange,
+)
 
 S = Status
 CSV_PATHS = ["/models/export.csv", "/applicants/export.csv", "/backlog/export.csv"]
@@ -92,6 +100,20 @@ def snapshot():
         ],
         "batches": [
             list(row) for row in Batch.objects.order_by("pk").values_list("pk", "slug", "title_zh")
+        ],
+        "corrections": [
+            [
+                c.record_type,
+                c.record_id,
+                c.field,
+                c.old_value,
+                c.new_value,
+                c.kind,
+                c.reason,
+                c.changed_by.username if c.changed_by else None,
+                stamp(c.changed_at),
+            ]
+            for c in Correction.objects.select_related("changed_by").order_by("pk")
         ],
         "users": [
             [
@@ -171,6 +193,12 @@ def register(db):
     withdrawn = AIModel(name_zh="撤回模型", applicant=group, submitted_on=day("2025-02-01"))
     workflow.enter(withdrawn, by=editor)
     workflow.transition(withdrawn, S.WITHDRAWN, by=None, on=day("2025-02-20"))
+    # Corrections, as the admin records them.
+    with audit.recorded(editor, "The company's own English name."):
+        applicant.name_en = "Example Technology"
+        applicant.save()
+    with audit.recorded(reviewer, "The list gives the number without the region."):
+        AIModel.objects.filter(pk=app.pk).update(filing_number="DJ-Example-1")
 
 
 def test_a_restored_backup_gives_a_byte_identical_export_and_the_same_history(
@@ -190,6 +218,27 @@ def test_a_restored_backup_gives_a_byte_identical_export_and_the_same_history(
     assert restored["csv"] == original["csv"]
     assert restored == original
     assert len(restored["history"]) == StatusChange.objects.count()
+    # The record history comes back whole: the steps' field changes and both corrections.
+    assert [c[2:] for c in restored["corrections"] if c[7] is not None and c[5] == "edit"] == [
+        [
+            "name_en",
+            "",
+            "Example Technology",
+            "edit",
+            "The company's own English name.",
+            "editor-wang",
+            restored["corrections"][-2][8],
+        ],
+        [
+            "filing_number",
+            "Beijing-DJ-Example-1",
+            "DJ-Example-1",
+            "edit",
+            "The list gives the number without the region.",
+            "reviewer-li",
+            restored["corrections"][-1][8],
+        ],
+    ]
     assert len(restored["models"]) == AIModel.objects.count() >= 25
 
 

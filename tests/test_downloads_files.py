@@ -236,7 +236,8 @@ def test_an_unwritable_directory_is_a_clear_error(register, settings, tmp_path):
 
 
 def test_an_import_rebuilds_the_downloads_unless_told_not_to(downloads):
-    BatchFactory(slug="2024-04")
+    # Announced after the sample's latest filing date (2024-12-16).
+    BatchFactory(slug="2024-04", announced_on=datetime.date(2025, 1, 8))
     build()
     before = hashes(downloads)
 
@@ -257,7 +258,8 @@ def test_an_import_rebuilds_the_downloads_unless_told_not_to(downloads):
 
 
 def test_an_import_that_changes_the_register_rebuilds_the_downloads(downloads):
-    BatchFactory(slug="2024-04")
+    # Announced after the sample's latest filing date (2024-12-16).
+    BatchFactory(slug="2024-04", announced_on=datetime.date(2025, 1, 8))
     build()
 
     out = io.StringIO()

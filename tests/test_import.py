@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import (
@@ -44,9 +45,14 @@ def snapshot():
     )
 
 
+# A list names only filings made before it was announced: the tests' batch is announced
+# after every date their rows hold (the sample's reach into 2024-12, others' into 2026-07).
+ANNOUNCED = datetime.date(2026, 9, 14)
+
+
 @pytest.fixture
 def batch(db):
-    return BatchFactory(slug="2024-04", announced_on=datetime.date(2024, 4, 2))
+    return BatchFactory(slug="2024-04", announced_on=ANNOUNCED)
 
 
 def test_the_published_sample_becomes_approved_models_in_the_batch(batch):
@@ -908,3 +914,169 @@ def test_the_import_pages_former_address_leads_to_it(client, reviewer):
 
     assert response.status_code == 302
     assert response["Location"] == IMPORT_PAGE
+
+
+# A list and its batch's announcement ------------------------------------------------------
+
+
+def test_rows_dated_after_the_batch_was_announced_are_refused_by_row(db):
+    batch = BatchFactory(title_en="April list", announced_on=datetime.date(2024, 4, 2))
+
+    result = import_list(
+        csv_bytes(
+            "1,北京,甲模型,北京甲公司,,2024-04-02",
+            "2,北京,乙模型,北京乙公司,,2024-04-03",
+            "3,北京,丙模型,北京丙公司,,2024-05-13",
+        ),
+        batch=batch,
+    )
+
+    assert not result.written
+    assert result.problem_lines() == [
+        "Row 3: the filing date 2024-04-03 is after April list was announced (2024-04-02): "
+        "is this the list of another batch?",
+        "Row 4: the filing date 2024-05-13 is after April list was announced (2024-04-02): "
+        "is this the list of another batch?",
+    ]
+    assert not AIModel.objects.exists()
+
+
+def test_a_batch_known_to_the_month_takes_rows_dated_to_the_months_end(db):
+    batch = BatchFactory(
+        title_en="November list",
+        announced_on=datetime.date(2024, 11, 1),
+        announced_precision="month",
+    )
+
+    result = import_list(
+        csv_bytes("1,北京,甲模型,北京甲公司,,2024-11-30", "2,北京,乙模型,北京乙公司,,2024-12-01"),
+        batch=batch,
+    )
+
+    assert result.problem_lines() == [
+        "Row 3: the filing date 2024-12-01 is after November list was announced (2024-11): "
+        "is this the list of another batch?"
+    ]
+
+
+def test_the_command_refuses_a_list_dated_after_its_batch(db, tmp_path):
+    BatchFactory(slug="early", title_en="Early list", announced_on=datetime.date(2024, 1, 1))
+    path = tmp_path / "list.csv"
+    path.write_bytes(csv_bytes(GOOD_ROW, "2,北京,智谱清言,北京智谱华章科技有限公司,,2024-03-01"))
+    stderr = io.StringIO()
+
+    with pytest.raises(CommandError, match="1 rows have problems"):
+        call_command("import_filings", str(path), batch="early", stderr=stderr)
+
+    assert "Row 3: the filing date 2024-03-01 is after Early list was announced" in (
+        stderr.getvalue()
+    )
+    assert not AIModel.objects.exists()
+
+
+# The import page as the rest of the admin -------------------------------------------------
+
+
+BREADCRUMBS = [
+    '<a href="/admin/">Home</a>',
+    '<a href="/admin/tracker/">Approval tracker</a>',
+    '<a href="/admin/tracker/aimodel/">AI models</a>',
+]
+
+
+def test_the_import_page_has_the_admins_breadcrumbs_and_styles(client, batch, reviewer):
+    client.force_login(reviewer)
+
+    page = client.get(IMPORT_PAGE).content.decode()
+
+    for crumb in BREADCRUMBS:
+        assert crumb in page
+    assert '<li aria-current="page">Import a published list</li>' in page
+    assert "admin/css/forms.css" in page
+    assert '<fieldset class="module aligned">' in page
+
+
+def test_the_preview_has_the_admins_breadcrumbs(client, batch, reviewer):
+    client.force_login(reviewer)
+
+    page = upload(client, csv_bytes(GOOD_ROW), batch).content.decode()
+
+    for crumb in [*BREADCRUMBS, f'<a href="{IMPORT_PAGE}">Import a published list</a>']:
+        assert crumb in page
+    assert '<li aria-current="page">Check the import</li>' in page
+
+
+def test_a_form_error_on_the_import_page_is_announced(client, batch, reviewer):
+    client.force_login(reviewer)
+
+    response = client.post(IMPORT_PAGE, {"batch": batch.pk})
+
+    assert "Please correct the error below." in response.content.decode()
+
+
+def test_importing_without_leaving_out_the_bad_rows_says_why_nothing_happened(
+    client, batch, reviewer
+):
+    client.force_login(reviewer)
+    preview = upload(client, csv_bytes(GOOD_ROW, "2,北京,,某公司,,2023-08-31"), batch)
+    assert "Nothing was imported" not in preview.content.decode()
+
+    refused = client.post(IMPORT_PAGE, {"token": preview.context["token"]})
+
+    assert refused.context["refusal"] == (
+        "Nothing was imported: 1 row has a problem. Tick “Import the good rows and leave out "
+        "the rows with problems” to import the others, or fix the file and upload it again."
+    )
+    assert '<p class="errornote">Nothing was imported: 1 row has a problem.' in (
+        refused.content.decode()
+    )
+    assert not AIModel.objects.exists()
+
+
+def test_the_rows_with_problems_download_as_csv_with_their_reasons(client, batch, reviewer):
+    client.force_login(reviewer)
+    preview = upload(client, csv_bytes(GOOD_ROW, "2,北京,,某公司,,2023-08-31"), batch)
+    link = reverse("admin:tracker_aimodel_import_rejected", args=[preview.context["token"]])
+    assert f'href="{link}"' in preview.content.decode()
+
+    response = client.get(link)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows == [
+        [*HEADER.split(","), "适用场景", "filing_type", "row", "problems"],
+        ["2", "北京", "", "某公司", "", "2023-08-31", "", "", "3", "the model name is empty."],
+    ]
+    # The download leaves the upload waiting for its confirmation.
+    assert PendingImport.objects.filter(token=preview.context["token"]).exists()
+
+
+def test_only_the_uploader_downloads_the_rows_with_problems_while_the_upload_waits(
+    client, batch, reviewer
+):
+    client.force_login(reviewer)
+    token = upload(client, csv_bytes("1,北京,,某公司,,2023-08-31"), batch).context["token"]
+    link = reverse("admin:tracker_aimodel_import_rejected", args=[token])
+
+    client.force_login(UserFactory(groups=["Reviewers"]))
+    assert client.get(link).status_code == 404
+    client.force_login(UserFactory(groups=["Editors"]))
+    assert client.get(link).status_code == 403
+
+    client.force_login(reviewer)
+    PendingImport.objects.update(created_at=timezone.now() - datetime.timedelta(days=2))
+    assert client.get(link).status_code == 404
+
+
+def test_after_an_import_the_page_links_to_the_new_models(client, batch, reviewer):
+    client.force_login(reviewer)
+    preview = upload(client, csv_bytes(GOOD_ROW), batch)
+
+    response = client.post(IMPORT_PAGE, {"token": preview.context["token"]}, follow=True)
+
+    page = response.content.decode()
+    assert f'<a href="/admin/tracker/aimodel/?batch__id__exact={batch.pk}">' in page
+    assert f'<a href="{batch.get_absolute_url()}">its public page</a>' in page
+    listed = client.get(f"/admin/tracker/aimodel/?batch__id__exact={batch.pk}")
+    assert [str(m) for m in listed.context["cl"].result_list] == ["文心一言"]

@@ -10,10 +10,13 @@ import datetime
 import io
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, reverse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import (
     AIModelFactory,
@@ -21,6 +24,7 @@ from tests.factories import (
     ApprovedModelFactory,
     UserFactory,
 )
+from tracker import audit
 from tracker.admin import CHANGE_FORM_ACTION, REVIEW_STEPS
 from tracker.analysis import reports
 from tracker.models import AIModel, Applicant, Batch, FilingType, Source, Status, StatusChange
@@ -46,7 +50,17 @@ def admin_url(model, view, *args):
 
 def one_of_each_registered_model():
     Source.objects.create(title="A news report").ai_models.add(ApprovedModelFactory())
-    UserFactory()
+    user = UserFactory()
+    # Sign-in records and second-factor devices (tests/test_accounts.py).
+    sign_in = {"username": user.username, "ip_address": "203.0.113.7", "user_agent": "test"}
+    AccessAttempt.objects.create(**sign_in, failures_since_start=1)
+    AccessLog.objects.create(**sign_in)
+    AccessFailureLog.objects.create(**sign_in)
+    TOTPDevice.objects.create(user=user, name="phone")
+    StaticDevice.objects.create(user=user, name="backup")
+    # A correction, as the database records one.
+    with audit.recorded(user, "A correction."):
+        AIModel.objects.filter(pk=ApprovedModelFactory().pk).update(sector="finance")
     objects = {
         model: model._default_manager.order_by("pk").first() for model in admin.site._registry
     }
@@ -182,7 +196,8 @@ def confirm_step(client, step, ai_model, page):
     data = {
         "_selected_action": [ai_model.pk],
         "happened_on": datetime.date(2024, 6, 1).isoformat(),
-        "note": "",
+        # A reason, which the steps that end or suspend something require.
+        "note": "As the CAC announced.",
         f"seen_{ai_model.pk}": ai_model.version,
         "apply": "Confirm",
     }

@@ -605,8 +605,9 @@ def test_models_listing_query_count_does_not_grow_with_rows(client, django_asser
 def test_detail_pages_query_counts_do_not_grow_with_rows(client, django_assert_num_queries, n):
     batch, applicant, registered = make_rows(n)
     # The model with its applicant, jurisdiction, batch and upstream; the regions numbers
-    # name; its sources; its registrations; history.
-    with django_assert_num_queries(5):
+    # name; its sources; its registrations; history; its corrections (none, so no linked
+    # records to name).
+    with django_assert_num_queries(6):
         client.get(registered.upstream.get_absolute_url())
     # The applicant and parent; its model count, page ids and rows; counts by status;
     # its subsidiaries.

@@ -1,3 +1,4 @@
+import datetime
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,8 @@ def counts():
 
 @pytest.fixture
 def register():
-    batch = BatchFactory()
+    # Announced after the sample's latest filing date (2024-12-16), which one test imports.
+    batch = BatchFactory(announced_on=datetime.date(2025, 1, 8))
     ApprovedModelFactory.create_batch(2, batch=batch)
     pending = AIModelFactory(status=Status.NATIONAL_REVIEW, submitted_on=days_ago(40))
     AIModelFactory(submitted_on=days_ago(10))

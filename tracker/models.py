@@ -965,6 +965,15 @@ class StatusChange(models.Model):
         verbose_name=_("recorded by"),
     )
     note = models.TextField(_("public note"), blank=True)
+    # A step that undoes an earlier one entered in error: it restores the status before it.
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversal",
+        verbose_name=_("reverses"),
+    )
 
     class Meta:
         ordering = ["happened_on", "recorded_at", "pk"]
@@ -1005,6 +1014,76 @@ def latest_step(**conditions):
     """For a Subquery: the latest history step of the outer query's model (in the
     timeline's order), among its steps matching ``conditions``."""
     return StatusChange.objects.filter(model=models.OuterRef("pk"), **conditions).reverse()
+
+
+class RecordType(models.TextChoices):
+    MODEL = "model", _("model")
+    APPLICANT = "applicant", _("applicant")
+    BATCH = "batch", _("batch")
+
+
+class ChangeKind(models.TextChoices):
+    EDIT = "edit", _("Correction")
+    STEP = "step", _("Status step")
+
+
+class Correction(models.Model):
+    """One change to one public field of a model, applicant or batch: the audit trail.
+
+    Written by database triggers (migration 0005) on every UPDATE of those tables, whatever
+    makes it (the admin, the importer, a queryset update, raw SQL), in the same transaction;
+    who made it and why come from ``tracker.audit.recorded``. Append-only: the database
+    refuses an UPDATE or DELETE of a row.
+    """
+
+    record_type = models.CharField(_("record type"), max_length=16, choices=RecordType.choices)
+    record_id = models.BigIntegerField(_("record"))
+    field = models.CharField(_("field"), max_length=64)
+    # The values as text; NULL for none (an unset date or link), which "" is not.
+    old_value = models.TextField(_("old value"), null=True, blank=True)  # noqa: DJ001
+    new_value = models.TextField(_("new value"), null=True, blank=True)  # noqa: DJ001
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=ChangeKind.choices, default=ChangeKind.EDIT
+    )
+    reason = models.TextField(_("reason"), blank=True, default="")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        verbose_name = _("correction")
+        verbose_name_plural = _("record history")
+        indexes = [
+            models.Index(
+                fields=["record_type", "record_id", "changed_at"], name="correction_record_idx"
+            ),
+            models.Index(models.F("changed_at").desc(), "id", name="correction_changed_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.record_type} {self.record_id}: {self.field}"
+
+
+class AuditContext(models.Model):
+    """Who is writing and why, for the audit triggers: a row that lives only inside the
+    transaction that writes (``tracker.audit.recorded`` adds it and removes it before the
+    transaction ends), so no other transaction ever sees it."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    reason = models.TextField(blank=True, default="")
+    kind = models.CharField(max_length=8, choices=ChangeKind.choices, default=ChangeKind.EDIT)
+
+    def __str__(self):
+        return f"{self.kind}: {self.reason}"
 
 
 class PendingImport(models.Model):

@@ -1,18 +1,30 @@
 """The review workflow: the one place that writes a model's status and its history.
 
 Every status change, from the admin, an import or a script, goes through ``transition``
-(or ``enter`` for a record's first step), which checks the transition table, writes the
-new status and a ``StatusChange`` in one transaction, and refuses a change based on a
-stale read.
+(or ``enter`` for a record's first step, ``undo`` for a step entered in error), which
+checks the transition table, writes the new status and a ``StatusChange`` in one
+transaction, and refuses a change based on a stale read.
 """
+
+import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tracker import audit
 from tracker.bulk import insert_many
-from tracker.models import AIModel, FilingType, Status, StatusChange, choice_label
+from tracker.models import (
+    AIModel,
+    ChangeKind,
+    Correction,
+    FilingType,
+    RecordType,
+    Status,
+    StatusChange,
+    choice_label,
+)
 from tracker.text import clean_number, match_key
 
 S = Status
@@ -100,20 +112,28 @@ def filing_number_refusal(number, exclude=()):
     return None
 
 
-def _check_date(ai_model, to, on):
+def date_refusal(ai_model, to, on):
+    """Why a step of ``ai_model`` to ``to`` cannot be dated ``on``, or None: not in the
+    future, an approval not before the submission, no step before the previous one."""
     if refusal := future_date_refusal(on):
-        raise TransitionError(refusal)
+        return refusal
     if to == S.APPROVED and ai_model.submitted_on and on < ai_model.submitted_on:
-        raise TransitionError(
-            _("The approval date %(date)s is before the submission date %(submitted)s.")
-            % {"date": on, "submitted": ai_model.submitted_on}
-        )
+        return _("The approval date %(date)s is before the submission date %(submitted)s.") % {
+            "date": on,
+            "submitted": ai_model.submitted_on,
+        }
     last = ai_model.history.order_by("-happened_on").values_list("happened_on", flat=True).first()
     if last and on < last:
-        raise TransitionError(
-            _("The date %(date)s is before the previous step of this submission (%(last)s).")
-            % {"date": on, "last": last}
-        )
+        return _("The date %(date)s is before the previous step of this submission (%(last)s).") % {
+            "date": on,
+            "last": last,
+        }
+    return None
+
+
+def _check_date(ai_model, to, on):
+    if refusal := date_refusal(ai_model, to, on):
+        raise TransitionError(refusal)
 
 
 def upstream_refusal(ai_model):
@@ -151,7 +171,8 @@ def transition(ai_model, to, *, by, on=None, note="", batch=None, filing_number=
         changes["number_key"] = match_key(filing_number)
         changes["search_text"] = ai_model.make_search_text(ai_model.applicant, filing_number)
 
-    with transaction.atomic():
+    # The fields the step sets are in the audit trail as the step's, with its note.
+    with audit.recorded(by, note, ChangeKind.STEP):
         _check_date(ai_model, to, on)
         if filing_number and (refusal := filing_number_refusal(filing_number, [ai_model.pk])):
             raise TransitionError(refusal)
@@ -189,6 +210,183 @@ def transition(ai_model, to, *, by, on=None, note="", batch=None, filing_number=
     for name, value in changes.items():
         setattr(ai_model, name, value)
     return step
+
+
+def last_step(ai_model):
+    """The latest step of ``ai_model``'s timeline, or None."""
+    return ai_model.history.last()
+
+
+def timeline(ai_model):
+    """``ai_model``'s public steps, oldest first (one query): a step undone as entered in
+    error has ``undone_by`` (its reversal), a reversal ``undoes`` (the step it undid)."""
+    steps = list(
+        ai_model.history.only(
+            "model_id", "from_status", "to_status", "happened_on", "note", "reverses"
+        )
+    )
+    by_id = {step.pk: step for step in steps}
+    for step in steps:
+        step.undone_by = step.undoes = None
+    for step in steps:
+        if step.reverses_id in by_id:
+            step.undoes = by_id[step.reverses_id]
+            step.undoes.undone_by = step
+    return steps
+
+
+def undo_refusal(ai_model, step=None):
+    """Why the last step of ``ai_model`` (``step``, when already read) cannot be undone,
+    or None."""
+    step = step or last_step(ai_model)
+    if step is None or not step.from_status:
+        return _(
+            "The first step, how the record entered the register, cannot be undone: "
+            "correct the record instead."
+        )
+    if step.reverses_id is not None:
+        # An undo entered in error is put right by applying the undone step again, which
+        # the table always allows (it went from that status before) and checks as usual.
+        return _(
+            "The last step already undid an earlier one: to restore that step, apply it again."
+        )
+    if step.to_status != ai_model.status:
+        return _(
+            "The last step of the history does not lead to the current status “%(status)s”."
+        ) % {"status": choice_label(Status, ai_model.status)}
+    return None
+
+
+# The fields a step may write besides the status, in the order the audit trigger records
+# an UPDATE's changes (migration 0005 follows AUDITED_FIELDS).
+STEP_FIELDS = ("filing_number", "approved_on", "batch")
+_TRIGGER_ORDER = {name: i for i, name in enumerate(audit.AUDITED_FIELDS[RecordType.MODEL])}
+
+
+def _sets_approval_date(step):
+    return step.to_status == S.APPROVED and step.from_status not in ("", S.SUSPENDED)
+
+
+def _written_by(step, ai_model):
+    """What ``step``, the last step of ``ai_model``, wrote besides the status, as
+    {field: its value before the step}.
+
+    Read from the audit trail, without comparing the database's clock with the
+    application's (they may be two machines'): the trigger writes one UPDATE's changes as
+    consecutive rows in a fixed field order, and only steps write rows of kind "step". So
+    the newest run of such rows (edits made since are skipped) is the last step that wrote
+    any field; it is this step's only if its author, reason and fields fit this step (an
+    approval dates itself on its day), else this step wrote nothing.
+    """
+    corrections = (
+        Correction.objects.filter(record_type=RecordType.MODEL, record_id=ai_model.pk)
+        .order_by("-pk")
+        .iterator(chunk_size=50)
+    )
+    run = []
+    for correction in corrections:
+        if correction.kind != ChangeKind.STEP:
+            if run:
+                break
+            continue
+        if run and (
+            _TRIGGER_ORDER[correction.field] >= _TRIGGER_ORDER[run[-1].field]
+            or (correction.changed_by_id, correction.reason)
+            != (run[-1].changed_by_id, run[-1].reason)
+            or abs(correction.changed_at - run[-1].changed_at) > datetime.timedelta(seconds=1)
+        ):
+            break
+        run.append(correction)
+    fields = set(STEP_FIELDS) if _sets_approval_date(step) else {"filing_number", "batch"}
+    fits = run and all(
+        correction.field in fields
+        and correction.changed_by_id == step.recorded_by_id
+        and correction.reason == step.note
+        for correction in run
+    )
+    dated = next((c.new_value for c in run if c.field == "approved_on"), None)
+    if not fits or dated not in (None, step.happened_on.isoformat()):
+        return {}
+    return {correction.field: correction.old_value for correction in run}
+
+
+def _restoring(ai_model, written):
+    """The update that puts back the fields ``written`` lists with their old values."""
+    changes = {}
+    if "approved_on" in written:
+        old = written["approved_on"]
+        changes["approved_on"] = datetime.date.fromisoformat(old[:10]) if old else None
+    if "batch" in written:
+        changes["batch_id"] = int(written["batch"]) if written["batch"] else None
+    if "filing_number" in written:
+        number = written["filing_number"] or ""
+        changes["filing_number"] = number
+        changes["number_key"] = match_key(number)
+        changes["search_text"] = ai_model.make_search_text(ai_model.applicant, number)
+    return changes
+
+
+def undo(ai_model, *, by, reason, on=None):
+    """Undo the last step of ``ai_model``, entered in error; return the reversal step.
+
+    Nothing is deleted: a new step, dated ``on`` (default today) and carrying ``reason``
+    as its public note, goes back from the current status to the one before the undone
+    step and names the step it reverses; the fields that step wrote (an approval's date,
+    batch and filing number) get back the values they had before it. The first step of a
+    record and a reversal cannot be undone. Raises ``TransitionError`` like ``transition``,
+    a stale read included.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransitionError(
+            _("Say why the step is undone: the reason is shown on the public timeline.")
+        )
+    on = on or timezone.localdate()
+    from_status = ai_model.status
+    with audit.recorded(by, reason, ChangeKind.STEP):
+        step = last_step(ai_model)
+        if refusal := undo_refusal(ai_model, step):
+            raise TransitionError(refusal)
+        back_to = step.from_status
+        _check_date(ai_model, back_to, on)
+        changes = {
+            "status": back_to,
+            "version": ai_model.version + 1,
+            "updated_at": timezone.now(),
+            **_restoring(ai_model, _written_by(step, ai_model)),
+        }
+        number = changes.get("filing_number")
+        if number and (refusal := filing_number_refusal(number, [ai_model.pk])):
+            raise TransitionError(refusal)
+        try:
+            with transaction.atomic():
+                updated = AIModel.objects.filter(
+                    pk=ai_model.pk, status=from_status, version=ai_model.version
+                ).update(**changes)
+        except IntegrityError as exc:
+            raise TransitionError(
+                _("The database refused this change: %(error)s") % {"error": exc}
+            ) from exc
+        if not updated:
+            raise StaleRecordError(
+                _(
+                    "%(model)s changed since it was read (it was “%(status)s”). "
+                    "Reload it and try again."
+                )
+                % {"model": ai_model, "status": choice_label(Status, from_status)}
+            )
+        reversal = StatusChange.objects.create(
+            model=ai_model,
+            from_status=from_status,
+            to_status=back_to,
+            happened_on=on,
+            recorded_by=by,
+            note=reason,
+            reverses=step,
+        )
+    for name, value in changes.items():
+        setattr(ai_model, name, value)
+    return reversal
 
 
 def entry_refusal(ai_model, status):

@@ -17,18 +17,33 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from tracker import workflow
+from tracker import audit, workflow
 from tracker.admin.forms import (
     AIModelAddForm,
     AIModelChangeForm,
     AIModelSubmissionForm,
+    ApplicantForm,
     ApprovalForm,
-    NormalisedNamesForm,
+    BatchForm,
     ReviewStepForm,
+    SourceForm,
+    UndoForm,
 )
-from tracker.admin.imports import import_page
+from tracker.admin.imports import import_page, rejected_rows
+from tracker.admin.integrity_view import integrity_page
+from tracker.admin.queue import queue_page
 from tracker.analysis.exports import models_export
-from tracker.models import AIModel, Applicant, Batch, Jurisdiction, Source, Status, StatusChange
+from tracker.models import (
+    AIModel,
+    Applicant,
+    Batch,
+    Correction,
+    Jurisdiction,
+    Source,
+    Status,
+    StatusChange,
+    choice_label,
+)
 
 admin.site.site_header = _("Generative AI approval tracker")
 admin.site.site_title = _("Generative AI approval tracker")
@@ -50,6 +65,8 @@ class ReviewStep:
     label: str
     form: type = ReviewStepForm
     from_suspended: bool | None = None
+    # Ends a submission or an approval, or suspends it: shown as such, and needs a reason.
+    destructive: bool = False
 
     def misfit(self, status):
         suspended = status == S.SUSPENDED
@@ -63,19 +80,63 @@ class ReviewStep:
         """Why this step cannot be applied to ``ai_model`` as it stands, or None."""
         return self.misfit(ai_model.status) or workflow.transition_refusal(ai_model, self.to)
 
+    def date_refusal(self, ai_model, on):
+        return workflow.date_refusal(ai_model, self.to, on)
 
+    def apply(self, ai_model, by, data):
+        """Apply the step with the confirmed form's ``data``; return the new status."""
+        workflow.transition(
+            ai_model,
+            self.to,
+            by=by,
+            on=data["happened_on"],
+            note=data["note"],
+            batch=data.get("batch"),
+            filing_number=data.get("filing_number") or None,
+        )
+        return self.to
+
+
+# Each name reads as what it does to the submission or the approval: "Cancel" alone would
+# read as the way back from the confirmation page.
 REVIEW_STEPS = [
     ReviewStep("move_to_provincial_review", S.PROVINCIAL_REVIEW, _("Move to provincial review")),
-    ReviewStep("request_supplement", S.SUPPLEMENT_REQUESTED, _("Request supplement")),
+    ReviewStep("request_supplement", S.SUPPLEMENT_REQUESTED, _("Request a supplement")),
     ReviewStep("move_to_national_review", S.NATIONAL_REVIEW, _("Move to national review")),
     ReviewStep("approve", S.APPROVED, _("Approve"), ApprovalForm, from_suspended=False),
-    ReviewStep("reject", S.REJECTED, _("Reject")),
-    ReviewStep("withdraw", S.WITHDRAWN, _("Withdraw")),
-    ReviewStep("suspend", S.SUSPENDED, _("Suspend")),
-    ReviewStep("reinstate", S.APPROVED, _("Reinstate"), from_suspended=True),
-    ReviewStep("cancel", S.CANCELLED, _("Cancel")),
-    ReviewStep("revoke", S.REVOKED, _("Revoke")),
+    ReviewStep("reject", S.REJECTED, _("Reject the submission"), destructive=True),
+    ReviewStep("withdraw", S.WITHDRAWN, _("Withdraw the submission"), destructive=True),
+    ReviewStep("suspend", S.SUSPENDED, _("Suspend the approval"), destructive=True),
+    ReviewStep("reinstate", S.APPROVED, _("Reinstate the approval"), from_suspended=True),
+    ReviewStep("cancel", S.CANCELLED, _("Cancel the approval (注销)"), destructive=True),
+    ReviewStep("revoke", S.REVOKED, _("Revoke the approval (撤销)"), destructive=True),
 ]
+
+
+class UndoStep:
+    """Undoing a model's last step, entered in error (``workflow.undo``): the status it
+    goes back to is each model's own."""
+
+    name = "undo_last_step"
+    to = None
+    label = _("Undo the last step (entered in error)")
+    form = UndoForm
+    destructive = True
+
+    def misfit(self, status):
+        return None
+
+    def refusal(self, ai_model):
+        return workflow.undo_refusal(ai_model)
+
+    def date_refusal(self, ai_model, on):
+        return workflow.date_refusal(ai_model, workflow.last_step(ai_model).from_status, on)
+
+    def apply(self, ai_model, by, data):
+        return workflow.undo(ai_model, by=by, reason=data["note"], on=data["happened_on"]).to_status
+
+
+UNDO_STEP = UndoStep()
 
 
 def _review_action(step):
@@ -90,7 +151,13 @@ def _review_action(step):
     )(action)
 
 
-REVIEW_ACTIONS = [_review_action(step) for step in REVIEW_STEPS]
+REVIEW_ACTIONS = [_review_action(step) for step in [*REVIEW_STEPS, UNDO_STEP]]
+
+# Said to staff who may edit a model but not review it, above its review fields.
+REVIEWER_MOVES_IT_ON = _(
+    "A Reviewer moves this model on to its next review step. You may correct the dates, "
+    "number and batch below, saying why."
+)
 
 # The POST field that names an action submitted from a model's own page.
 CHANGE_FORM_ACTION = f"{ActionLocation.CHANGE_FORM.value}-action"
@@ -149,15 +216,33 @@ def _model_count(field):
     return Coalesce(Subquery(models.annotate(n=Count("pk")).values("n")), 0)
 
 
+class AuditedAdmin(admin.ModelAdmin):
+    """An edit is recorded in the audit trail as the staff member's, with the form's
+    reason (ReasonedEditForm)."""
+
+    def save_model(self, request, obj, form, change):
+        with audit.recorded(request.user, form.cleaned_data.get("change_reason", "")):
+            super().save_model(request, obj, form, change)
+
+
 @admin.register(Applicant)
-class ApplicantAdmin(admin.ModelAdmin):
-    form = NormalisedNamesForm
+class ApplicantAdmin(AuditedAdmin):
+    form = ApplicantForm
     list_display = ["name_zh", "name_en", "jurisdiction", "kind", "model_count"]
     list_filter = ["kind", "jurisdiction"]
     list_select_related = ["jurisdiction"]
     search_fields = ["name_zh", "name_en", "slug"]
     autocomplete_fields = ["jurisdiction", "parent"]
-    fields = ["name_zh", "name_en", "slug", "jurisdiction", "kind", "website", "parent"]
+    fields = [
+        "name_zh",
+        "name_en",
+        "slug",
+        "jurisdiction",
+        "kind",
+        "website",
+        "parent",
+        "change_reason",
+    ]
     show_full_result_count = False
 
     def get_queryset(self, request):
@@ -169,7 +254,8 @@ class ApplicantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
+class BatchAdmin(AuditedAdmin):
+    form = BatchForm
     list_display = [
         "__str__",
         "announced_on",
@@ -202,6 +288,7 @@ class BatchAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        (_("Why"), {"fields": ["change_reason"]}),
     ]
 
     def get_queryset(self, request):
@@ -229,6 +316,7 @@ class StatusChangeInline(ReadOnly, admin.TabularInline):
 class SourceAdmin(admin.ModelAdmin):
     """Reports other than the published lists, cited on the pages of the models they name."""
 
+    form = SourceForm
     list_display = ["title", "publisher", "published_on", "named_count"]
     search_fields = ["title", "publisher", "url"]
     autocomplete_fields = ["ai_models"]
@@ -271,14 +359,26 @@ class AIModelAdmin(admin.ModelAdmin):
     actions = [*REVIEW_ACTIONS, export_selected]
     show_full_result_count = False
     change_form_template = "admin/tracker/aimodel/change_form.html"
-    # Adds the link to the import page (tracker.admin.imports) above the list.
+    # Adds the links to the import, queue and integrity pages above the list.
     change_list_template = "admin/tracker/import_change_list.html"
 
     def get_urls(self):
-        # The import of a published list, at …/aimodel/import/.
-        name = f"{self.opts.app_label}_{self.opts.model_name}_import"
-        page = path("import/", self.admin_site.admin_view(import_page), name=name)
-        return [page, *super().get_urls()]
+        # Staff pages beside the list: …/aimodel/import/ (tracker.admin.imports), queue/
+        # (tracker.admin.queue) and integrity/ (tracker.admin.integrity_view).
+        pages = [
+            ("import/", import_page, "import"),
+            ("import/<str:token>/rejected.csv", rejected_rows, "import_rejected"),
+            ("queue/", queue_page, "queue"),
+            ("integrity/", integrity_page, "integrity"),
+        ]
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            *(
+                path(route, self.admin_site.admin_view(view), name=f"{prefix}_{name}")
+                for route, view, name in pages
+            ),
+            *super().get_urls(),
+        ]
 
     def get_queryset(self, request):
         # A model without a name is shown by its applicant's, here and in autocompletes.
@@ -312,16 +412,18 @@ class AIModelAdmin(admin.ModelAdmin):
             },
         )
         described = (_("Public description"), {"fields": ["description"]})
+        reviews = self.has_change_status_permission(request)
         if obj is None:
-            entry = [
-                "entry_status",
-                "entry_note",
-                "submitted_on",
-                ("approved_on", "approved_on_estimated"),
-                "filing_number",
-                "batch",
-                "seq_no",
-            ]
+            entry = ["entry_status", "entry_note", "submitted_on"]
+            # Without the right to review, a record enters as a new submission
+            # (AIModelSubmissionForm): approval, number, batch and 序号 come later.
+            if reviews:
+                entry += [
+                    ("approved_on", "approved_on_estimated"),
+                    "filing_number",
+                    "batch",
+                    "seq_no",
+                ]
             return [
                 about,
                 (_("Entry into the register"), {"fields": entry}),
@@ -339,10 +441,12 @@ class AIModelAdmin(admin.ModelAdmin):
         staff_only = ["internal_notes"]
         if self.has_change_permission(request, obj):
             staff_only.append("read_version")
+        review_notice = {} if reviews else {"description": REVIEWER_MOVES_IT_ON}
         return [
             about,
-            (_("Review"), {"fields": review}),
+            (_("Review"), {"fields": review, **review_notice}),
             described,
+            (_("Why"), {"fields": ["change_reason"]}),
             (_("Staff only"), {"fields": staff_only}),
             (
                 _("Record"),
@@ -353,7 +457,8 @@ class AIModelAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             # AIModelChangeForm checked and bumped the version under a lock.
-            obj.save(update_fields=EDITABLE_FIELDS)
+            with audit.recorded(request.user, form.cleaned_data["change_reason"]):
+                obj.save(update_fields=EDITABLE_FIELDS)
         else:
             workflow.enter(
                 obj,
@@ -368,6 +473,7 @@ class AIModelAdmin(admin.ModelAdmin):
         context["action_form"] = None
         if obj is not None and self.has_change_status_permission(request):
             context["review_steps"] = [step for step in REVIEW_STEPS if not step.refusal(obj)]
+            context["undo_step"] = None if UNDO_STEP.refusal(obj) else UNDO_STEP
             context["review_action_field"] = CHANGE_FORM_ACTION
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -378,11 +484,12 @@ class AIModelAdmin(admin.ModelAdmin):
         """Show the step's form for the selected models; on confirmation, apply it."""
         models = list(queryset)
         data = request.POST if "apply" in request.POST else None
-        form = step.form(data, models=models)
+        form = step.form(data, models=models, step=step)
         if form.is_valid():
             self._apply(request, models, step, form.cleaned_data)
             return None
         on_own_page = CHANGE_FORM_ACTION in request.POST
+        rows = [(ai_model, step.refusal(ai_model)) for ai_model in models]
         context = {
             **self.admin_site.each_context(request),
             "title": step.label,
@@ -390,7 +497,9 @@ class AIModelAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "step": step,
             "form": form,
-            "rows": [(ai_model, step.refusal(ai_model)) for ai_model in models],
+            "rows": rows,
+            # Nothing to confirm when every row would be refused: each row says why.
+            "all_refused": all(refusal for _model, refusal in rows),
             "original": models[0] if on_own_page else None,
             "action_field": CHANGE_FORM_ACTION if on_own_page else "action",
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -404,19 +513,11 @@ class AIModelAdmin(admin.ModelAdmin):
             reason = _precheck(request, ai_model, step)
             if reason is None:
                 try:
-                    workflow.transition(
-                        ai_model,
-                        step.to,
-                        by=request.user,
-                        on=data["happened_on"],
-                        note=data["note"],
-                        batch=data.get("batch"),
-                        filing_number=data.get("filing_number") or None,
-                    )
+                    status = step.apply(ai_model, request.user, data)
                 except workflow.TransitionError as refusal:
                     reason = str(refusal)
             if reason is None:
-                moved.append(ai_model)
+                moved.append((ai_model, status))
             else:
                 self.message_user(
                     request,
@@ -426,9 +527,11 @@ class AIModelAdmin(admin.ModelAdmin):
                 )
         if not moved:
             return
-        if len(moved) == 1:
+        if step is UNDO_STEP:
+            message = _undone_message(moved)
+        elif len(moved) == 1:
             message = gettext("“%(model)s” moved to “%(status)s”.") % {
-                "model": moved[0],
+                "model": moved[0][0],
                 "status": step.to.label,
             }
         else:
@@ -438,6 +541,20 @@ class AIModelAdmin(admin.ModelAdmin):
                 len(moved),
             ) % {"count": len(moved), "status": step.to.label}
         self.message_user(request, message, messages.SUCCESS)
+
+
+def _undone_message(undone):
+    if len(undone) == 1:
+        ai_model, status = undone[0]
+        return gettext("“%(model)s”: the last step was undone; it is back to “%(status)s”.") % {
+            "model": ai_model,
+            "status": choice_label(Status, status),
+        }
+    return ngettext(
+        "%(count)d model had its last step undone.",
+        "%(count)d models had their last step undone.",
+        len(undone),
+    ) % {"count": len(undone)}
 
 
 @admin.register(StatusChange)
@@ -463,4 +580,28 @@ class StatusChangeAdmin(ReadOnly, admin.ModelAdmin):
         "note",
     ]
     ordering = ["-recorded_at", "-pk"]
+    show_full_result_count = False
+
+
+@admin.register(Correction)
+class CorrectionAdmin(ReadOnly, admin.ModelAdmin):
+    """The record history: every change to a public field, written by the database.
+    Append-only: nobody, superusers included, edits or deletes a row (the database
+    refuses it too)."""
+
+    list_display = [
+        "changed_at",
+        "record_type",
+        "record_id",
+        "field",
+        "old_value",
+        "new_value",
+        "kind",
+        "reason",
+        "changed_by",
+    ]
+    list_filter = ["kind", "record_type", "field"]
+    list_select_related = ["changed_by"]
+    search_fields = ["reason", "old_value", "new_value"]
+    ordering = ["-changed_at", "-pk"]
     show_full_result_count = False

@@ -10,12 +10,15 @@ import secrets
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
-from tracker.importing.lists import MAX_FILE_BYTES, ImportFileError, import_list
-from tracker.models import Batch, FilingType, PendingImport
+from tracker.importing.lists import MAX_FILE_BYTES, ImportFileError, import_list, rejected_export
+from tracker.models import AIModel, Batch, FilingType, PendingImport
 from tracker.opendata import files
 
 PREVIEW_ROWS = 200
@@ -79,23 +82,29 @@ def _stash(request, data, batch, options, name):
     return pending.token
 
 
-def _unstash(request, token):
-    """The upload ``token`` names, if this user made it and it has not expired; it is
-    taken away, so a second confirmation finds nothing."""
-    pending = (
+def _waiting(request, token):
+    """The upload ``token`` names, if this user made it and it has not expired."""
+    return (
         PendingImport.objects.select_related("batch")
         .filter(token=token, created_by=request.user)
         .exclude(pk__in=PendingImport.expired())
         .first()
     )
+
+
+def _unstash(request, token):
+    """The upload ``token`` names (see ``_waiting``), taken away, so a second confirmation
+    finds nothing."""
+    pending = _waiting(request, token)
     # Whoever deletes it confirms it: a second click finds nothing to import.
     if pending is None or not PendingImport.objects.filter(pk=pending.pk).delete()[0]:
         return None
     return pending
 
 
-def _preview(request, context, result, token, batch, filename):
+def _preview(request, context, result, token, batch, filename, refusal=None):
     context.update(
+        refusal=refusal,
         result=result,
         preview_rows=result.to_create[:PREVIEW_ROWS],
         more_rows=max(len(result.to_create) - PREVIEW_ROWS, 0),
@@ -107,11 +116,19 @@ def _preview(request, context, result, token, batch, filename):
     return render(request, "admin/tracker/import_preview.html", context)
 
 
-def import_page(request):
+def _check_permission(request):
     # Each row of a published list enters the register approved: a review decision.
     if not request.user.has_perms(["tracker.add_aimodel", "tracker.change_status"]):
         raise PermissionDenied
-    context = {**admin.site.each_context(request), "title": _("Import a published list")}
+
+
+def import_page(request):
+    _check_permission(request)
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Import a published list"),
+        "opts": AIModel._meta,
+    }
     if request.method == "POST" and "token" in request.POST:
         return _confirm(request, context)
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -155,23 +172,63 @@ def _confirm(request, context):
         messages.error(request, str(error))
         return redirect(request.path)
     if not result.written:
-        # The register changed since the preview and some rows no longer fit: show them.
+        # Rows with problems, left in without being asked to, or found since the preview
+        # because the register changed: nothing was written. Show them again.
+        refusal = ngettext(
+            "Nothing was imported: %(count)s row has a problem. Tick “Import the good rows "
+            "and leave out the rows with problems” to import the others, or fix the file "
+            "and upload it again.",
+            "Nothing was imported: %(count)s rows have problems. Tick “Import the good rows "
+            "and leave out the rows with problems” to import the others, or fix the file "
+            "and upload it again.",
+            len(result.bad_rows),
+        ) % {"count": len(result.bad_rows)}
         token = _stash(request, data, batch, options, pending.name)
-        return _preview(request, context, result, token, batch, pending.name)
+        return _preview(request, context, result, token, batch, pending.name, refusal)
     if result.created_models or result.created_applicants:
         files.rebuild_soon()
-    messages.success(
-        request,
-        _(
-            "Imported %(models)s models and %(applicants)s new applicants into %(batch)s; "
-            "%(unchanged)s rows were already in the register, %(rejected)s were rejected."
-        )
-        % {
-            "models": result.created_models,
-            "applicants": result.created_applicants,
-            "batch": batch,
-            "unchanged": len(result.unchanged),
-            "rejected": len(result.bad_rows),
-        },
-    )
+    messages.success(request, _imported_message(result, batch))
     return redirect(request.path)
+
+
+def _imported_message(result, batch):
+    """What an import wrote, with links to the batch's models in the admin and in public."""
+    summary = _(
+        "Imported %(models)s models and %(applicants)s new applicants into %(batch)s; "
+        "%(unchanged)s rows were already in the register, %(rejected)s were rejected."
+    ) % {
+        "models": result.created_models,
+        "applicants": result.created_applicants,
+        "batch": batch,
+        "unchanged": len(result.unchanged),
+        "rejected": len(result.bad_rows),
+    }
+    in_admin = f"{reverse('admin:tracker_aimodel_changelist')}?batch__id__exact={batch.pk}"
+    return format_html(
+        '{} <a href="{}">{}</a> · <a href="{}">{}</a>',
+        summary,
+        in_admin,
+        _("See the batch's models"),
+        batch.get_absolute_url(),
+        _("its public page"),
+    )
+
+
+def rejected_rows(request, token):
+    """The rows of a waiting upload that have problems, with the reasons, as CSV: the file
+    ``import_filings --skip-invalid`` writes, to fix and upload again."""
+    _check_permission(request)
+    pending = _waiting(request, token)
+    if pending is None:
+        raise Http404(_("That upload has expired or was already imported: upload it again."))
+    try:
+        result = import_list(
+            bytes(pending.data),
+            batch=pending.batch,
+            dry_run=True,
+            filing_type=pending.filing_type or None,
+            unswap=pending.unswap,
+        )
+    except ImportFileError as error:
+        raise Http404(str(error)) from error
+    return rejected_export(result).response()

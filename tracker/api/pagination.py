@@ -14,7 +14,7 @@ import datetime
 from collections import OrderedDict
 
 from django.core import signing
-from django.db.models import OrderBy
+from django.db.models import F, OrderBy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.pagination import BasePagination
@@ -35,6 +35,8 @@ POSITION = "_position"
 
 
 def _encode_value(value):
+    if isinstance(value, tuple):
+        return [_encode_value(part) for part in value]
     if isinstance(value, datetime.datetime):
         return {"dt": value.isoformat()}
     if isinstance(value, datetime.date):
@@ -45,6 +47,8 @@ def _encode_value(value):
 
 
 def _decode_value(value):
+    if isinstance(value, list):
+        return tuple(_decode_value(part) for part in value)
     if isinstance(value, dict):
         (kind, raw), *_rest = value.items()
         if kind == "dt":
@@ -246,3 +250,44 @@ class KeysetPagination(BasePagination):
                 },
             },
         ]
+
+
+class MergedKeysetPagination(KeysetPagination):
+    """Several listings read as one, newest first: each source is (kind, queryset, the
+    field holding its moment, the fields of its rows), its queryset ordered by that
+    moment, newest first, then id. A position is (moment, kind) and id: at one moment,
+    kinds in alphabetical order, each by id. A page reads up to a page and one row from
+    each source after the position, and keeps the first page of them merged."""
+
+    def paginate_sources(self, sources):
+        counted = sum(
+            queryset.order_by()[: COUNT_CAP + 1].count() for _k, queryset, _m, _f in sources
+        )
+        self.count, self.count_capped = min(counted, COUNT_CAP), counted > COUNT_CAP
+        rows = []
+        for kind, queryset, moment, fields in sources:
+            read = []
+            for part in self.source_parts(queryset, kind, moment):
+                values = part.values("pk", *fields, **{POSITION: F(moment)})
+                read += values[: self.page_size + 1 - len(read)]
+                if len(read) > self.page_size:
+                    break
+            rows += [{**row, "kind": kind} for row in read]
+        rows.sort(key=lambda row: (-row[POSITION].timestamp(), row["kind"], row["pk"]))
+        self.next_position = None
+        if len(rows) > self.page_size:
+            last = rows[self.page_size - 1]
+            self.next_position = ((last[POSITION], last["kind"]), last["pk"])
+        return rows[: self.page_size]
+
+    def source_parts(self, queryset, kind, moment):
+        if self.after is None:
+            return [queryset]
+        (at, after_kind), pk = self.after
+        parts = []
+        if kind == after_kind:
+            parts.append(queryset.filter(**{moment: at}, pk__gt=pk))
+        elif kind > after_kind:
+            parts.append(queryset.filter(**{moment: at}))
+        parts.append(queryset.filter(**{f"{moment}__lt": at}))
+        return parts

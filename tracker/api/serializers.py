@@ -9,12 +9,16 @@ tests hold the two together.
 import datetime
 from functools import cached_property
 
+from django.utils import timezone
 from rest_framework import serializers
 
+from tracker import audit
 from tracker.analysis.exports import url_maker
+from tracker.api.pagination import POSITION
 from tracker.models import (
     AIModel,
     ApplicantKind,
+    Correction,
     DatePrecision,
     FilingType,
     Scope,
@@ -27,8 +31,8 @@ from tracker.models import (
     published_order,
 )
 
-# What a change of the register can be: a status step (corrections join them later).
-CHANGE_KINDS = [("status", "status")]
+# What a change of the register can be: a status step, or a correction of a public field.
+CHANGE_KINDS = [("correction", "correction"), ("status", "status")]
 
 
 class Links:
@@ -247,23 +251,33 @@ class AIModelSerializer(serializers.Serializer):
         }
 
 
+REVERSES_HELP = (
+    "A step: the id of the step it undoes, entered in error (it goes back to that step's "
+    "from_status, and its note says why); null otherwise."
+)
+
+
 class StepSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The step's id, as the changes listing gives it.")
     from_status = serializers.CharField(help_text="Empty for the step that entered the record.")
     to_status = serializers.ChoiceField(Status.choices)
     to_status_label = serializers.CharField()
     happened_on = serializers.DateField()
     recorded_at = serializers.DateTimeField()
     note = serializers.CharField(help_text="The public note on the step.")
+    reverses = serializers.IntegerField(allow_null=True, help_text=REVERSES_HELP)
 
 
 def step(change):
     return {
+        "id": change.pk,
         "from_status": change.from_status,
         "to_status": change.to_status,
         "to_status_label": choice_label(Status, change.to_status),
         "happened_on": day(change.happened_on),
         "recorded_at": moment(change.recorded_at),
         "note": change.note,
+        "reverses": change.reverses_id,
     }
 
 
@@ -290,7 +304,7 @@ class AIModelDetailSerializer(AIModelSerializer):
     def to_representation(self, row):
         links = _links(self)
         history = StatusChange.objects.filter(model_id=row["pk"]).only(
-            "from_status", "to_status", "happened_on", "recorded_at", "note"
+            "from_status", "to_status", "happened_on", "recorded_at", "note", "reverses"
         )
         registrations = (
             AIModel.objects.filter(upstream_id=row["pk"])
@@ -423,40 +437,75 @@ class BatchDetailSerializer(BatchSerializer):
 
 
 class ChangeSerializer(serializers.Serializer):
-    """One change to the register: a status step of a model."""
+    """One change to the register: a status step of a model, or a correction of one of its
+    public fields."""
 
-    ROW_FIELDS = (
-        "id",
+    # Each kind's rows, and the field holding its moment (tracker.api.pagination).
+    STEP_FIELDS = (
         "from_status",
         "to_status",
         "happened_on",
-        "recorded_at",
         "note",
+        "reverses",
         "model__slug",
         "model__name_zh",
         "model__name_en",
         "model__filing_number",
     )
+    CORRECTION_FIELDS = ("record_type", "record_id", "field", "old_value", "new_value", "reason")
 
     id = serializers.IntegerField(
-        help_text="The change's number: one that polls with an overlapping since skips those "
-        "it has seen."
+        help_text="The change's number within its kind: one that polls with an overlapping "
+        "since skips the (kind, id) pairs it has seen."
     )
-    kind = serializers.ChoiceField(CHANGE_KINDS, help_text="status: a status step.")
+    kind = serializers.ChoiceField(
+        CHANGE_KINDS, help_text="status: a status step; correction: a corrected field."
+    )
     model = ModelRefSerializer()
     html_url = serializers.URLField(help_text="The model's page on the site.")
-    from_status = serializers.CharField(help_text="Empty for the step that entered the record.")
-    to_status = serializers.ChoiceField(Status.choices)
-    to_status_label = serializers.CharField()
-    happened_on = serializers.DateField()
     recorded_at = serializers.DateTimeField(help_text="When the register recorded it.")
-    note = serializers.CharField(help_text="The public note on the step.")
+    happened_on = serializers.DateField(
+        help_text="A step: the day it happened. A correction: the day it was made."
+    )
+    note = serializers.CharField(help_text="The step's public note, or the correction's reason.")
+    from_status = serializers.CharField(
+        allow_null=True, help_text="A step: the status before it; empty for the entry."
+    )
+    to_status = serializers.ChoiceField(Status.choices, allow_null=True)
+    to_status_label = serializers.CharField(allow_null=True)
+    field = serializers.CharField(allow_null=True, help_text="A correction: the field's name.")
+    field_label = serializers.CharField(allow_null=True)
+    old_value = serializers.CharField(
+        allow_null=True, help_text="A correction: the value before, as the site shows it."
+    )
+    new_value = serializers.CharField(allow_null=True)
+    reverses = serializers.IntegerField(allow_null=True, help_text=REVERSES_HELP)
+
+    @cached_property
+    def corrections(self):
+        """The page's corrections as the site shows them, and their models: two queries."""
+        rows = [row for row in self.parent.instance if row["kind"] == "correction"]
+        shown = audit.shown(
+            Correction(
+                pk=row["pk"],
+                record_type=row["record_type"],
+                field=row["field"],
+                old_value=row["old_value"],
+                new_value=row["new_value"],
+                changed_at=row[POSITION],
+            )
+            for row in rows
+        )
+        models = AIModel.objects.in_bulk({row["record_id"] for row in rows}, field_name="pk")
+        return {row["pk"]: item for row, item in zip(rows, shown, strict=True)}, models
 
     def to_representation(self, row):
         links = _links(self)
+        if row["kind"] == "correction":
+            return self.correction(row, links)
         slug = row["model__slug"]
         return {
-            "id": row["id"],
+            "id": row["pk"],
             "kind": "status",
             "model": model_ref(
                 links,
@@ -466,10 +515,38 @@ class ChangeSerializer(serializers.Serializer):
                 row["model__filing_number"],
             ),
             "html_url": links.model_page(slug),
+            "recorded_at": moment(row[POSITION]),
+            "happened_on": day(row["happened_on"]),
+            "note": row["note"],
             "from_status": row["from_status"],
             "to_status": row["to_status"],
             "to_status_label": self.context["labels"]["status"][row["to_status"]],
-            "happened_on": day(row["happened_on"]),
-            "recorded_at": moment(row["recorded_at"]),
-            "note": row["note"],
+            "field": None,
+            "field_label": None,
+            "old_value": None,
+            "new_value": None,
+            "reverses": row["reverses"],
+        }
+
+    def correction(self, row, links):
+        shown, models = self.corrections
+        item, ai_model = shown[row["pk"]], models[row["record_id"]]
+        return {
+            "id": row["pk"],
+            "kind": "correction",
+            "model": model_ref(
+                links, ai_model.slug, ai_model.name_zh, ai_model.name_en, ai_model.filing_number
+            ),
+            "html_url": links.model_page(ai_model.slug),
+            "recorded_at": moment(row[POSITION]),
+            "happened_on": day(timezone.localdate(row[POSITION])),
+            "note": row["reason"],
+            "from_status": None,
+            "to_status": None,
+            "to_status_label": None,
+            "field": item.name,
+            "field_label": item.field,
+            "old_value": item.old,
+            "new_value": item.new,
+            "reverses": None,
         }

@@ -26,11 +26,16 @@ from tracker.api.filters import (
     RegisterFilterBackend,
     unknown_refusals,
 )
-from tracker.api.pagination import KeysetPagination
+from tracker.api.pagination import KeysetPagination, MergedKeysetPagination
 from tracker.api.problems import InvalidParameters
 from tracker.models import AIModel, Applicant, Batch, StatusChange, sorted_by
 from tracker.public.conditional import conditional
-from tracker.public.filters import AIModelFilter, filtered_changes, parse_since
+from tracker.public.filters import (
+    AIModelFilter,
+    filtered_changes,
+    filtered_corrections,
+    parse_since,
+)
 
 EXPOSED_HEADERS = "ETag, Last-Modified, Retry-After"
 
@@ -142,16 +147,20 @@ class PublicViewSet(viewsets.GenericViewSet):
         """The listing for the checked filters."""
         return filterset.qs
 
-    def list(self, request, *args, **kwargs):
-        # Every parameter is checked before any is refused: the answer names them all.
+    def checked(self, request):
+        """The listing for the request's parameters, all checked before any is refused:
+        the answer names them all."""
         refusals = self.paginator.check(request)
         try:
-            queryset = self.filter_queryset(self.get_queryset())
+            listing = self.filter_queryset(self.get_queryset())
         except InvalidParameters as refused:
             refusals = refused.params + refusals
         if refusals:
             raise InvalidParameters(refusals)
-        rows = self.paginate_queryset(queryset)
+        return listing
+
+    def list(self, request, *args, **kwargs):
+        rows = self.paginate_queryset(self.checked(request))
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 
@@ -245,8 +254,28 @@ class ChangeViewSet(PublicViewSet):
     queryset = StatusChange.objects.all()
     serializer_class = serializers.ChangeSerializer
     filterset_class = AIModelFilter
+    pagination_class = MergedKeysetPagination
     excluded_params = ("sort",)
     extra_params = {"since": parse_since}
 
     def narrow(self, queryset, filterset, extra):
-        return filtered_changes(filterset, extra.get("since"))
+        since = extra.get("since")
+        return [
+            (
+                "correction",
+                filtered_corrections(filterset, since),
+                "changed_at",
+                serializers.ChangeSerializer.CORRECTION_FIELDS,
+            ),
+            (
+                "status",
+                filtered_changes(filterset, since),
+                "recorded_at",
+                serializers.ChangeSerializer.STEP_FIELDS,
+            ),
+        ]
+
+    def list(self, request, *args, **kwargs):
+        sources = self.checked(request)
+        rows = self.paginator.paginate_sources(sources)
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)

@@ -12,6 +12,7 @@ or extracted twice, changes nothing.
 Used by the ``import_filings`` command and the admin import page alike.
 """
 
+import calendar
 import csv
 import datetime
 import io
@@ -35,6 +36,7 @@ from tracker.models import (
     PENDING_STATUSES,
     AIModel,
     Applicant,
+    DatePrecision,
     FilingType,
     Jurisdiction,
     JurisdictionResolver,
@@ -614,11 +616,37 @@ class _Register:
                     self.by_seq[(sequence, seq_no)] = (pk, name_zh or name_en)
 
 
-def _check(rows, register, resolver):
+def latest_listed_date(batch):
+    """The latest filing date a row of ``batch``'s list can hold: the day the list was
+    announced, or the last day of its month when only the month is known.
+
+    A list names filings made before it was published, so a later date means a misread
+    cell or the wrong batch. A batch known to the month is stored on the month's first
+    day, and its list holds later days of that month (the 2024-11, 2025-06 and 2025-10
+    lists do). ``covers_until`` is not the limit: it is the as-of date of the announced
+    totals, unknown for many batches.
+    """
+    announced = batch.announced_on
+    if batch.announced_precision == DatePrecision.MONTH:
+        last_day = calendar.monthrange(announced.year, announced.month)[1]
+        return announced.replace(day=last_day)
+    return announced
+
+
+def _check(rows, register, resolver, batch):
     seen_numbers = {}
     seen_models = {}
     seen_seq = {}
+    latest = latest_listed_date(batch)
     for row in rows:
+        if row.filing_date is not None and row.filing_date > latest:
+            row.problems.append(
+                _(
+                    "the filing date %(date)s is after %(batch)s was announced (%(announced)s): "
+                    "is this the list of another batch?"
+                )
+                % {"date": row.filing_date, "batch": batch, "announced": batch.announced_label}
+            )
         row.jurisdiction = resolver.resolve(row.cells["jurisdiction"], row.filing_number)
         if row.cells["jurisdiction"] and row.jurisdiction is None:
             row.problems.append(
@@ -786,7 +814,7 @@ def import_list(
     result = ImportResult(rows=rows, dry_run=dry_run)
     with transaction.atomic():
         register = _Register(rows)
-        _check(rows, register, JurisdictionResolver())
+        _check(rows, register, JurisdictionResolver(), batch)
         if dry_run or (result.bad_rows and not skip_invalid):
             return result
         try:

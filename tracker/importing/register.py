@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 
+from tracker import audit
 from tracker.importing import lists as importer
 from tracker.models import (
     AIModel,
@@ -300,8 +301,11 @@ def load_register():
     with transaction.atomic():
         lists = load_batches(result)
         load_lists(lists, result)
-        load_applicant_names(result)
-        load_seed_round(result)
+        # What the facts add to the listed rows is in each record's history, with its source.
+        with audit.recorded(reason="The applicant's English name, as its filings give it."):
+            load_applicant_names(result)
+        with audit.recorded(reason="As the news reported the January 2024 approval round."):
+            load_seed_round(result)
         load_sources(result)
     result.seconds = time.perf_counter() - started
     return result

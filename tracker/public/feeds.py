@@ -2,6 +2,7 @@
 /models/."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
@@ -10,8 +11,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tracker import audit
 from tracker.models import AIModel, Status, published_order
-from tracker.public.filters import AIModelFilter, filter_models, filtered_changes, parse_since
+from tracker.public.filters import (
+    AIModelFilter,
+    filter_models,
+    filtered_changes,
+    filtered_corrections,
+    parse_since,
+)
 
 FEED_SIZE = 50
 
@@ -84,16 +92,62 @@ class ApprovalsFeed(Feed):
         return summary
 
 
+@dataclass
+class FeedChange:
+    """A status step or a correction, as the changes feed gives it."""
+
+    model: AIModel
+    recorded_at: datetime.datetime
+    anchor: str  # unique within the model's page
+    title: str
+    facts: list
+    note: str
+    guid: str = ""
+
+
+def _step(step):
+    return FeedChange(
+        model=step.model,
+        recorded_at=step.recorded_at,
+        anchor=f"change-{step.pk}",
+        title=_("%(model)s: %(from)s → %(to)s")
+        % {
+            "model": step.model.display_name,
+            "from": step.from_status_label or _("entered"),
+            "to": step.to_status_label,
+        },
+        facts=[
+            (_("Status"), step.to_status_label),
+            (_("Happened on"), step.happened_on.isoformat()),
+        ],
+        note=step.note,
+    )
+
+
+def _correction(correction, shown, ai_model):
+    return FeedChange(
+        model=ai_model,
+        recorded_at=correction.changed_at,
+        anchor=f"correction-{correction.pk}",
+        title=_("%(model)s: %(field)s corrected")
+        % {"model": ai_model.display_name, "field": shown.field},
+        facts=[(shown.field, f"{shown.old} → {shown.new}")],
+        note=correction.reason,
+    )
+
+
 class ChangesFeed(Feed):
-    """Every status step, newest recorded first: /feeds/changes/?jurisdiction=BJ follows
-    everything that happens in Beijing. ``since`` (an ISO date or date and time) starts
-    it later; values the filters cannot use are dropped, as on the approvals feed."""
+    """Every status step and every correction, newest recorded first:
+    /feeds/changes/?jurisdiction=BJ follows everything that happens in Beijing. ``since``
+    (an ISO date or date and time) starts it later; values the filters cannot use are
+    dropped, as on the approvals feed."""
 
     feed_type = Atom1Feed
     title = gettext_lazy("Changes to the register · Approval tracker")
     subtitle = gettext_lazy(
-        "Every step of every model's review in the register, newest first: submissions, "
-        "reviews, approvals, suspensions, cancellations and revocations."
+        "Every step of every model's review in the register, and every correction of a "
+        "record, newest first: submissions, reviews, approvals, suspensions, cancellations "
+        "and revocations."
     )
     author_name = gettext_lazy("Approval tracker")
 
@@ -114,20 +168,26 @@ class ChangesFeed(Feed):
             since = parse_since(request.GET.get("since", ""))
         except ValueError:
             since = None
-        changes = filtered_changes(AIModelFilter(request.GET), since)
-        items = list(changes.select_related("model__applicant")[:FEED_SIZE])
-        # Each step's own id: a model's page with the step's number, as an absolute address.
+        filterset = AIModelFilter(request.GET)
+        steps = filtered_changes(filterset, since).select_related("model__applicant")
+        corrections = list(filtered_corrections(filterset, since)[:FEED_SIZE])
+        models = AIModel.objects.select_related("applicant").in_bulk(
+            {c.record_id for c in corrections}
+        )
+        items = [_step(step) for step in steps[:FEED_SIZE]]
+        items += [
+            _correction(c, shown, models[c.record_id])
+            for c, shown in zip(corrections, audit.shown(corrections), strict=True)
+        ]
+        items = sorted(items, key=lambda item: item.recorded_at, reverse=True)[:FEED_SIZE]
+        # Each change's own id: its model's page and its number, as an absolute address.
         base = request.build_absolute_uri("/").rstrip("/")
         for item in items:
-            item.guid = f"{base}{item.model.get_absolute_url()}#change-{item.pk}"
+            item.guid = f"{base}{item.model.get_absolute_url()}#{item.anchor}"
         return items
 
     def item_title(self, item):
-        return _("%(model)s: %(from)s → %(to)s") % {
-            "model": item.model.display_name,
-            "from": item.from_status_label or _("entered"),
-            "to": item.to_status_label,
-        }
+        return item.title
 
     def item_link(self, item):
         return item.model.get_absolute_url()
@@ -146,12 +206,8 @@ class ChangesFeed(Feed):
         return item.model.applicant.name
 
     def item_description(self, item):
-        """Public facts only: the public note, never who recorded the step."""
-        facts = [
-            (_("Applicant"), item.model.applicant.name),
-            (_("Status"), item.to_status_label),
-            (_("Happened on"), item.happened_on.isoformat()),
-        ]
+        """Public facts only: the public note or reason, never who made the change."""
+        facts = [(_("Applicant"), item.model.applicant.name), *item.facts]
         if item.model.filing_number:
             facts.append((_("Filing number"), item.model.filing_number))
         summary = format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {}</li>", facts))

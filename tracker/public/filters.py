@@ -27,8 +27,11 @@ from tracker.models import (
     AIModel,
     Applicant,
     Batch,
+    ChangeKind,
+    Correction,
     FilingType,
     Jurisdiction,
+    RecordType,
     Scope,
     Status,
     StatusChange,
@@ -387,3 +390,17 @@ def filtered_changes(filterset, since=None):
     # Every step has a recording time: the order needs no place for unknown ones, and
     # statuschange_recorded_idx holds it on both databases.
     return changes.order_by(F("recorded_at").desc(), "pk")
+
+
+def filtered_corrections(filterset, since=None):
+    """Every correction of the models ``filterset`` selects, made at or after ``since``,
+    newest first: with the status steps, the changes the feed and the API list."""
+    corrections = Correction.objects.filter(record_type=RecordType.MODEL, kind=ChangeKind.EDIT)
+    # The trail outlives a deleted model: only the corrections of models there are.
+    ids = model_ids(filterset)
+    corrections = corrections.filter(
+        record_id__in=AIModel.objects.values("pk") if ids is None else ids
+    )
+    if since is not None:
+        corrections = corrections.filter(changed_at__gte=since)
+    return corrections.order_by(F("changed_at").desc(), "pk")

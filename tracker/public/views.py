@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
+from tracker import audit, workflow
 from tracker.analysis import charts, stats
 from tracker.models import (
     PENDING_STATUSES,
@@ -16,6 +17,7 @@ from tracker.models import (
     FilingType,
     Jurisdiction,
     JurisdictionResolver,
+    RecordType,
     Scope,
     Sequence,
     Source,
@@ -173,9 +175,8 @@ def model_detail(request, slug):
         ),
         "sources": ai_model.sources.all(),
         "registrations": ai_model.registrations.for_listing().order_by(*published_order()),
-        "history": ai_model.history.only(
-            "model_id", "from_status", "to_status", "happened_on", "note"
-        ),
+        "history": workflow.timeline(ai_model),
+        "corrections": audit.shown(audit.history_of(RecordType.MODEL, ai_model.pk)),
     }
     return render(request, "tracker/model_detail.html", context)
 

@@ -6,8 +6,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 # Content types and permissions are recreated by `migrate` on the target and referenced
-# by natural keys; sessions are disposable.
-EXCLUDED = ["contenttypes", "auth.permission", "sessions", "tracker.pendingimport"]
+# by natural keys; sessions are disposable. The record history (tracker.correction) is
+# kept: loading it inserts rows, which its append-only triggers allow.
+EXCLUDED = [
+    "contenttypes",
+    "auth.permission",
+    "sessions",
+    "tracker.pendingimport",
+    # Exists only inside a write's transaction: never anything to keep.
+    "tracker.auditcontext",
+]
 
 
 class Command(BaseCommand):

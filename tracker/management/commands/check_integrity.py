@@ -27,7 +27,7 @@ class Command(BaseCommand):
             )
         found = 0
         for problem in problems():
-            self.stdout.write(problem)
+            self.stdout.write(str(problem))
             found += 1
         if found:
             raise CommandError(
