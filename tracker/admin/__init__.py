@@ -589,6 +589,7 @@ class CorrectionAdmin(ReadOnly, admin.ModelAdmin):
     Append-only: nobody, superusers included, edits or deletes a row (the database
     refuses it too)."""
 
+    # The reason is on each row's page: the list stays narrow enough to read.
     list_display = [
         "changed_at",
         "record_type",
@@ -597,7 +598,6 @@ class CorrectionAdmin(ReadOnly, admin.ModelAdmin):
         "old_value",
         "new_value",
         "kind",
-        "reason",
         "changed_by",
     ]
     list_filter = ["kind", "record_type", "field"]
