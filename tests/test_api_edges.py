@@ -343,3 +343,12 @@ def test_the_corrections_of_a_deleted_model_are_kept_but_not_listed(client, mode
     assert [row for row in body["results"] if row["kind"] == "correction"] == []
     assert feed.status_code == 200
     assert b"Gone" not in feed.content
+
+
+def test_a_kept_count_is_for_one_state_of_the_register(client, models):
+    first = ok(get(client, f"{API}/models/", {"status": "approved", "page_size": 1}))
+    ApprovedModelFactory(approved_on=datetime.date(2024, 1, 4), submitted_on=None)
+
+    again = ok(get(client, f"{API}/models/", {"status": "approved", "page_size": 1}))
+
+    assert (first["count"], again["count"]) == (3, 4)
