@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django_filters",
     "rest_framework",
     "drf_spectacular",
@@ -184,6 +185,8 @@ DOWNLOADS_ROOT = Path(os.getenv("TRACKER_DOWNLOADS_DIR", BASE_DIR / "downloads")
 # An import through the admin rebuilds them in the background once it has committed.
 DOWNLOADS_REBUILD_AFTER_IMPORT = envbool("TRACKER_DOWNLOADS_REBUILD_AFTER_IMPORT", "1")
 SITE_URL = os.getenv("TRACKER_SITE_URL", "http://localhost:8000/")
+# Where the About page asks readers to report an error in the register.
+CONTACT_EMAIL = os.getenv("TRACKER_CONTACT_EMAIL", "corrections@example.org")
 # The admin's review queue flags a pending submission waiting longer than this many days
 # (today − submitted_on, as days_in_review counts them).
 REVIEW_QUEUE_FLAG_DAYS = int(os.getenv("TRACKER_REVIEW_QUEUE_FLAG_DAYS", "90"))

@@ -1,8 +1,14 @@
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemaps_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from tracker.api.docs import api_docs
+from tracker.public import crawlers
+from tracker.public.sitemaps import SITEMAPS
+
+handler400 = "tracker.public.errors.bad_request"
+handler500 = "tracker.public.errors.server_error"
 
 urlpatterns = [
     # The import page's former address, for bookmarks.
@@ -13,5 +19,14 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api_docs, name="api_docs"),
     path("api/v1/", include("tracker.api.urls")),
+    path("robots.txt", crawlers.robots_txt, name="robots_txt"),
+    path("favicon.ico", crawlers.favicon, name="favicon"),
+    path("sitemap.xml", sitemaps_views.index, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(
+        "sitemap-<section>.xml",
+        sitemaps_views.sitemap,
+        {"sitemaps": SITEMAPS},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
     path("", include("tracker.public.urls")),
 ]

@@ -1,6 +1,7 @@
 import csv
 import datetime
 import io
+from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
@@ -110,22 +111,84 @@ def test_models_export_row_holds_iso_dates_empty_unknowns_and_an_absolute_url(cl
     ]
 
 
-def test_models_export_uses_the_listing_filters_and_ignores_bad_values(client, db):
+def test_models_export_uses_the_listing_filters(client, db):
     approved = ApprovedModelFactory()
     AIModelFactory()
 
     _response, rows = get_csv(client, "/models/export.csv", status="approved")
+
     assert [row[1] for row in rows[1:]] == [approved.name_zh]
 
-    _response, rows = get_csv(
-        client,
+
+def test_a_bad_filter_refuses_the_export_in_plain_text(client, db):
+    ApprovedModelFactory()
+    AIModelFactory()
+
+    response = client.get(
         "/models/export.csv",
-        status="nonsense",
-        submitted_after="not-a-date",
-        jurisdiction="\x00",
-        sort="--x",
+        {
+            "status": "aproved",
+            "submitted_after": "not-a-date",
+            "jurisdiction": "XX",
+            "sort": "--x",
+        },
     )
-    assert len(rows) == 3
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode() == (
+        "The export was not made: a filter cannot be used as given.\n"
+        "\n"
+        "status “aproved”: not a known value.\n"
+        "jurisdiction “XX”: no such entry in the register.\n"
+        "submitted_after “not-a-date”: not a date in the form YYYY-MM-DD.\n"
+        "sort “--x”: not a column that can be sorted.\n"
+    )
+
+
+def test_a_bad_filter_is_refused_in_the_readers_language(client, db):
+    response = client.get(
+        "/models/export.csv", {"status": "aproved"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+
+    assert response.status_code == 400
+    assert "status “aproved”：不是已知的值。" in response.content.decode()
+
+
+def test_the_export_refuses_a_second_value_of_a_one_value_filter(client, db):
+    response = client.get("/models/export.csv", {"sort": ["name", "status"]})
+
+    assert response.status_code == 400
+    assert response.content.decode().splitlines()[-1] == "sort: give one value."
+
+
+def test_the_file_name_describes_the_filter(client, db):
+    batch = BatchFactory(slug="cac-2024-04")
+    ApprovedModelFactory(batch=batch)
+    today = timezone.localdate().isoformat()
+
+    filtered = client.get(
+        "/models/export.csv",
+        {"status": ["approved", "suspended"], "jurisdiction": "BJ", "batch": batch.slug},
+    )
+    searched = client.get("/models/export.csv", {"q": "文心 一言", "approved_after": "2024-01-01"})
+    everything = client.get("/models/export.csv")
+
+    assert filtered["Content-Disposition"] == (
+        f'attachment; filename="models_status-approved+suspended_jurisdiction-BJ'
+        f'_batch-cac-2024-04_{today}.csv"'
+    )
+    # A Chinese search is named as typed, as RFC 6266 carries non-ASCII names.
+    assert searched["Content-Disposition"] == (
+        "attachment; filename*=utf-8''"
+        + quote(f"models_q-文心-一言_approved_after-2024-01-01_{today}.csv")
+    )
+    assert everything["Content-Disposition"] == f'attachment; filename="models-{today}.csv"'
+
+
+def test_the_export_command_refuses_a_bad_filter(db):
+    with pytest.raises(CommandError, match="status “aproved”: not a known value."):
+        call_command("export_csv", "models", "status=aproved", stdout=io.StringIO())
 
 
 def test_models_export_reads_the_rows_in_one_query(client, db, django_assert_num_queries):
@@ -349,3 +412,10 @@ def test_the_admin_model_list_links_to_the_import_page_for_reviewers(client, rev
 
     client.force_login(editor)
     assert 'href="/admin/tracker/aimodel/import/"' not in client.get("/admin/tracker/aimodel/").text
+
+
+def test_the_listings_csv_link_leaves_out_what_the_listing_ignored(client, db):
+    response = client.get("/models/", {"status": ["approved", "aproved"], "jurisdiction": "BJ"})
+
+    assert response.context["problems"] == ["Ignored Status “aproved”: not a known value."]
+    assert response.context["export_url"] == "/models/export.csv?jurisdiction=BJ"

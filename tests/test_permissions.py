@@ -337,6 +337,7 @@ def public_pages(models):
         ("applicants_export", "/applicants/export.csv"),
         ("batch_list", "/batches/"),
         ("reports", "/reports/"),
+        ("about", "/about/"),
         ("report_time_to_approval", reverse("tracker:report_time_to_approval")),
         ("report_backlog_ageing", reverse("tracker:report_backlog_ageing")),
         ("report_batches", reverse("tracker:report_batches")),

@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 from tracker.bulk import CHUNK_SIZE
 from tracker.models import AIModel, Applicant, Batch, Status, StatusChange, days_in_review
@@ -99,9 +100,14 @@ class Export:
     name: str
     header: list
     rows: Iterable
+    # What the rows were chosen by, for the file name: status-approved_jurisdiction-BJ.
+    selection: str = ""
 
     def filename(self):
-        return f"{self.name}-{timezone.localdate().isoformat()}.csv"
+        today = timezone.localdate().isoformat()
+        if self.selection:
+            return f"{self.name}_{self.selection}_{today}.csv"
+        return f"{self.name}-{today}.csv"
 
     def chunks(self):
         return csv_chunks(self.header, self.rows)
@@ -110,7 +116,8 @@ class Export:
         return StreamingHttpResponse(
             self.chunks(),
             content_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{self.filename()}"'},
+            # A filter's value may be Chinese: the header then carries it as RFC 6266 says.
+            headers={"Content-Disposition": content_disposition_header(True, self.filename())},
         )
 
     def write_to(self, stream):
@@ -165,8 +172,8 @@ def model_rows(queryset, base_url, today=None):
         )
 
 
-def models_export(queryset, base_url):
-    return Export("models", MODEL_HEADER, model_rows(queryset, base_url))
+def models_export(queryset, base_url, selection=""):
+    return Export("models", MODEL_HEADER, model_rows(queryset, base_url), selection)
 
 
 APPLICANT_HEADER = [
@@ -330,13 +337,12 @@ def published_rows(queryset):
         yield (seq_no, place, name_zh or name_en, applicant_zh or applicant_en, *rest)
 
 
+BATCH_LIST_HEADER = [*PUBLISHED_HEADER, ON_DEVICE_HEADER, "filing_type"]
+
+
 def batch_export(batch):
     """A batch in the published layout, its tables in turn, with the on-device table's
     适用场景 and each row's type as last columns: the file imports back as it was, also
     a registration whose published number does not say what it is."""
     queryset = AIModel.objects.filter(batch=batch).order_by("sequence", "seq_no", "pk")
-    return Export(
-        f"batch-{batch.slug}",
-        [*PUBLISHED_HEADER, ON_DEVICE_HEADER, "filing_type"],
-        published_rows(queryset),
-    )
+    return Export(f"batch-{batch.slug}", BATCH_LIST_HEADER, published_rows(queryset))

@@ -51,17 +51,7 @@ class BatchFilter(django_filters.FilterSet):
 def value_refusals(params, filterset):
     """(parameter, reason) for each parameter ``filterset`` would not use as given."""
     if isinstance(filterset, AIModelFilter):
-        cuts = filterset.cuts
-        judged = {name for name, _reason in cuts}
-        return cuts + [
-            (
-                name,
-                _("%(param)s “%(value)s”: %(reason)s")
-                % {"param": name, "value": value, "reason": reason},
-            )
-            for name, value, reason in filterset.refusals
-            if name not in judged
-        ]
+        return filterset.refused
     refusals = repeated(params, filterset.base_filters)
     judged = {name for name, _reason in refusals}
     filterset.is_valid()

@@ -1,7 +1,9 @@
 """The CSV files of the listings: /models/export.csv and the others; the files themselves
 are tracker.analysis.exports."""
 
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from tracker.analysis.exports import (
     applicants_export,
@@ -10,7 +12,7 @@ from tracker.analysis.exports import (
     models_export,
 )
 from tracker.models import Batch
-from tracker.public.filters import filtered_models
+from tracker.public.filters import AIModelFilter
 
 
 def site_url(request):
@@ -19,7 +21,17 @@ def site_url(request):
 
 
 def models_csv(request):
-    return models_export(filtered_models(request.GET), site_url(request)).response()
+    """The models the /models/ filters select. A filter the export cannot use refuses it
+    (400, in plain text): a typo must never export the whole register instead."""
+    filterset = AIModelFilter(request.GET)
+    if filterset.refused:
+        lines = [_("The export was not made: a filter cannot be used as given."), ""]
+        lines += [reason for _name, reason in filterset.refused]
+        return HttpResponseBadRequest(
+            "\n".join(lines) + "\n", content_type="text/plain; charset=utf-8"
+        )
+    export = models_export(filterset.qs, site_url(request), filterset.describe())
+    return export.response()
 
 
 def applicants_csv(request):

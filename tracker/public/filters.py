@@ -5,6 +5,7 @@ the filtering, and ``AIModelFilter.problems`` says what was ignored and why.
 """
 
 import datetime
+import re
 
 import django_filters
 from django import forms
@@ -47,6 +48,9 @@ from tracker.search import (
 from tracker.text import normalise_name
 
 MAX_QUERY_LENGTH = 200
+# describe(): letters and digits of any script, and . + - (a file name's safe characters).
+SAFE_NAME = re.compile(r"[^\w.+-]+")
+MAX_DESCRIPTION = 120
 MAX_VALUES = 50
 DATE_PARAMS = ("submitted_after", "submitted_before", "approved_after", "approved_before")
 # The parameters naming rows of other tables, with the field that names them.
@@ -273,6 +277,32 @@ class AIModelFilter(django_filters.FilterSet):
         ]
 
     @cached_property
+    def refused(self):
+        """(parameter, sentence) for every parameter the filters could not use as given:
+        what the API and the CSV export refuse, where a page drops it and says so."""
+        judged = {name for name, _reason in self.cuts}
+        return self.cuts + [
+            (
+                name,
+                _("%(param)s “%(value)s”: %(reason)s")
+                % {"param": name, "value": value, "reason": reason},
+            )
+            for name, value, reason in self.refusals
+            if name not in judged
+        ]
+
+    def describe(self):
+        """The applied filters as a short, file-name-safe text: status-approved_jurisdiction-BJ
+        (several values joined with +, in the filters' order; the sort is left out)."""
+        active = self.active
+        parts = []
+        for name in self.base_filters:
+            if name in active:
+                values = "+".join(value for value, _label in active[name])
+                parts.append(f"{name}-{SAFE_NAME.sub('-', values).strip('-')}")
+        return "_".join(parts)[:MAX_DESCRIPTION]
+
+    @cached_property
     def problems(self):
         """What was left out of the filtering and why, as sentences."""
         ignored = [
@@ -336,12 +366,6 @@ class AIModelFilter(django_filters.FilterSet):
         if applied - {"q", "sort"} or "q" not in applied or self.queryset.query.has_filters():
             return None
         return search_index_count(self.form.cleaned_data["q"], limit)
-
-
-def filtered_models(params):
-    """The /models/ listing's queryset for these GET parameters; bad values are ignored."""
-    queryset, _problems = filter_models(params)
-    return queryset
 
 
 def filter_models(params, queryset=None):

@@ -1,12 +1,13 @@
 from django.urls import include, path
 
-from tracker.public import downloads, reports, views
+from tracker.public import about, downloads, reports, views
 from tracker.public.feeds import ApprovalsFeed, ChangesFeed
 
 app_name = "tracker"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("about/", about.about, name="about"),
     path("backlog/", views.backlog, name="backlog"),
     path("backlog/export.csv", downloads.backlog_csv, name="backlog_export"),
     path("feeds/approvals/", ApprovalsFeed(), name="approvals_feed"),

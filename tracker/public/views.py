@@ -5,7 +5,8 @@ from django.db import connection
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.translation import gettext_lazy
+from django.utils.text import Truncator
+from django.utils.translation import gettext, gettext_lazy
 
 from tracker import audit, workflow
 from tracker.analysis import charts, stats
@@ -133,6 +134,51 @@ def _form_choices(filterset, batches):
     }
 
 
+def usable(filterset):
+    """The listing's parameters without those it ignored: the same rows as a CSV, which
+    refuses what the page ignores."""
+    params = filterset.data.copy()
+    for name, _value, _reason in filterset.refusals:
+        params.pop(name, None)
+    return params
+
+
+# The filters a title of /models/ puts in words, each a phrase around the title so far.
+TITLE_PHRASES = (
+    ("jurisdiction", gettext_lazy("%(models)s in %(value)s")),
+    ("applicant", gettext_lazy("%(models)s by %(value)s")),
+    ("batch", gettext_lazy("%(models)s in %(value)s")),
+    ("q", gettext_lazy("%(models)s matching “%(value)s”")),
+)
+# And those it adds in brackets: "Approved models in Beijing (Registration)".
+TITLE_DETAILS = ("filing_type", "scope", "sector")
+
+
+def listing_title(filterset):
+    """The title of /models/ for its applied filters (``AIModelFilter.active``), short
+    enough for a tab and a link preview: "Approved models in Beijing"."""
+    active = filterset.active
+
+    def values(name):
+        return Truncator(" / ".join(str(label) for _value, label in active[name])).chars(60)
+
+    if "status" in active:
+        title = gettext("%(status)s models") % {"status": values("status")}
+    else:
+        title = gettext("Models")
+    for name, phrase in TITLE_PHRASES:
+        if name in active:
+            title = phrase % {"models": title, "value": values(name)}
+    details = [values(name) for name in TITLE_DETAILS if name in active]
+    details += [f"{filterset.filters[n].label} {values(n)}" for n in DATE_PARAMS if n in active]
+    if details:
+        title = gettext("%(models)s (%(details)s)") % {
+            "models": title,
+            "details": gettext(", ").join(details),
+        }
+    return title
+
+
 def model_list(request):
     filterset = AIModelFilter(request.GET)
     queryset = filterset.qs
@@ -149,6 +195,7 @@ def model_list(request):
     context = {
         "coverage": stats.RegisterStats().coverage(batches=batches),
         "filterset": filterset,
+        "listing_title": listing_title(filterset),
         "problems": filterset.problems,
         "active_filters": _active_filters(filterset),
         "columns": _sort_columns(params, MODEL_COLUMNS, sort),
@@ -157,7 +204,9 @@ def model_list(request):
         # An empty result of a search alone means the name is in no published list.
         "search_only": set(filterset.active) == {"q"},
         "dates": {name: params.get(name, "") for name in DATE_PARAMS},
-        "export_url": f"{reverse('tracker:models_export')}{query_url(params)}".rstrip("?"),
+        "export_url": f"{reverse('tracker:models_export')}{query_url(usable(filterset))}".rstrip(
+            "?"
+        ),
         **_form_choices(filterset, batches),
     }
     return _render_list(request, "tracker/model_list.html", context, page, page_problem, params)

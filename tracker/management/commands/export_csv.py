@@ -9,7 +9,7 @@ from tracker.analysis.exports import (
 )
 from tracker.analysis.reports import ReportError, report_export
 from tracker.models import Batch
-from tracker.public.filters import filtered_models
+from tracker.public.filters import AIModelFilter
 
 
 class Command(BaseCommand):
@@ -54,7 +54,11 @@ class Command(BaseCommand):
 
     def _export(self, what, target, params, base_url):
         if what == "models":
-            return models_export(filtered_models(params), base_url)
+            filterset = AIModelFilter(params)
+            if filterset.refused:
+                reasons = "; ".join(reason for _name, reason in filterset.refused)
+                raise CommandError(f"The export was not made: {reasons}")
+            return models_export(filterset.qs, base_url, filterset.describe())
         if what == "applicants":
             return applicants_export(base_url)
         if what == "backlog":
