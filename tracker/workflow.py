@@ -179,37 +179,37 @@ def transition(ai_model, to, *, by, on=None, note="", batch=None, filing_number=
         registration = ai_model.filing_type == FilingType.REGISTRATION
         if to == S.APPROVED and registration and (refusal := upstream_refusal(ai_model)):
             raise TransitionError(refusal)
-        try:
-            with transaction.atomic():
-                # Conditional on the status and version that were read: if another change
-                # landed first (even one that came back to the same status), no row matches
-                # and this one is refused instead of overwriting it.
-                updated = AIModel.objects.filter(
-                    pk=ai_model.pk, status=from_status, version=ai_model.version
-                ).update(**changes)
-        except IntegrityError as exc:
-            raise TransitionError(
-                _("The database refused this change: %(error)s") % {"error": exc}
-            ) from exc
-        if not updated:
-            raise StaleRecordError(
-                _(
-                    "%(model)s changed since it was read (it was “%(status)s”). "
-                    "Reload it and try again."
-                )
-                % {"model": ai_model, "status": choice_label(Status, from_status)}
-            )
-        step = StatusChange.objects.create(
-            model=ai_model,
-            from_status=from_status,
-            to_status=to,
-            happened_on=on,
-            recorded_by=by,
-            note=note,
+        step = _write_step(
+            ai_model, from_status, changes, to_status=to, happened_on=on, recorded_by=by, note=note
         )
     for name, value in changes.items():
         setattr(ai_model, name, value)
     return step
+
+
+def _write_step(ai_model, from_status, changes, **step):
+    """Write ``changes`` to ``ai_model`` and record the step (``step``: its fields); the
+    caller holds ``audit.recorded``.
+
+    The update is conditional on the status and version that were read: if another change
+    landed first (even one that came back to the same status), no row matches and this one
+    is refused instead of overwriting it.
+    """
+    try:
+        with transaction.atomic():
+            updated = AIModel.objects.filter(
+                pk=ai_model.pk, status=from_status, version=ai_model.version
+            ).update(**changes)
+    except IntegrityError as exc:
+        raise TransitionError(
+            _("The database refused this change: %(error)s") % {"error": exc}
+        ) from exc
+    if not updated:
+        raise StaleRecordError(
+            _("%(model)s changed since it was read (it was “%(status)s”). Reload it and try again.")
+            % {"model": ai_model, "status": choice_label(Status, from_status)}
+        )
+    return StatusChange.objects.create(model=ai_model, from_status=from_status, **step)
 
 
 def last_step(ai_model):
@@ -358,26 +358,10 @@ def undo(ai_model, *, by, reason, on=None):
         number = changes.get("filing_number")
         if number and (refusal := filing_number_refusal(number, [ai_model.pk])):
             raise TransitionError(refusal)
-        try:
-            with transaction.atomic():
-                updated = AIModel.objects.filter(
-                    pk=ai_model.pk, status=from_status, version=ai_model.version
-                ).update(**changes)
-        except IntegrityError as exc:
-            raise TransitionError(
-                _("The database refused this change: %(error)s") % {"error": exc}
-            ) from exc
-        if not updated:
-            raise StaleRecordError(
-                _(
-                    "%(model)s changed since it was read (it was “%(status)s”). "
-                    "Reload it and try again."
-                )
-                % {"model": ai_model, "status": choice_label(Status, from_status)}
-            )
-        reversal = StatusChange.objects.create(
-            model=ai_model,
-            from_status=from_status,
+        reversal = _write_step(
+            ai_model,
+            from_status,
+            changes,
             to_status=back_to,
             happened_on=on,
             recorded_by=by,
