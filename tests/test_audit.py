@@ -16,6 +16,7 @@ from tests.factories import (
     UserFactory,
     jurisdiction,
 )
+from tests.test_admin import change_data
 from tracker import audit, workflow
 from tracker.models import (
     AIModel,
@@ -269,40 +270,12 @@ def test_not_even_a_superuser_can_change_or_delete_a_correction_in_the_admin(cli
     assert Correction.objects.get().reason == ""
 
 
-def change_data(ai_model, **changes):
-    data = {
-        "name_zh": ai_model.name_zh,
-        "name_en": ai_model.name_en,
-        "slug": ai_model.slug,
-        "aliases": ai_model.aliases,
-        "applicant": ai_model.applicant_id,
-        "filing_type": ai_model.filing_type,
-        "on_device_scenario": ai_model.on_device_scenario,
-        "scope": ai_model.scope,
-        "sector": ai_model.sector,
-        "upstream": ai_model.upstream_id or "",
-        "submitted_on": ai_model.submitted_on or "",
-        "approved_on": ai_model.approved_on or "",
-        "filing_number": ai_model.filing_number,
-        "batch": ai_model.batch_id or "",
-        "seq_no": ai_model.seq_no or "",
-        "description": ai_model.description,
-        "internal_notes": ai_model.internal_notes,
-        "read_version": ai_model.version,
-        "history-TOTAL_FORMS": "0",
-        "history-INITIAL_FORMS": "0",
-        "_save": "Save",
-    }
-    data.update(changes)
-    return data
-
-
 def test_the_admin_asks_why_a_published_record_changes(client, editor):
     ai_model = ApprovedModelFactory(name_en="ERNIE", batch=BatchFactory())
     client.force_login(editor)
     path = f"/admin/tracker/aimodel/{ai_model.pk}/change/"
 
-    refused = client.post(path, change_data(ai_model, name_en="ERNIE Bot"))
+    refused = client.post(path, change_data(ai_model, name_en="ERNIE Bot", change_reason=""))
 
     assert refused.status_code == 200
     assert refused.context["adminform"].form.errors["change_reason"] == [
@@ -330,7 +303,8 @@ def test_a_pending_record_changes_without_a_reason(client, editor):
     client.force_login(editor)
 
     response = client.post(
-        f"/admin/tracker/aimodel/{ai_model.pk}/change/", change_data(ai_model, name_en="Final")
+        f"/admin/tracker/aimodel/{ai_model.pk}/change/",
+        change_data(ai_model, name_en="Final", change_reason=""),
     )
 
     assert response.status_code == 302

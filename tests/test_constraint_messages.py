@@ -12,6 +12,7 @@ from tests.factories import (
     ApprovedModelFactory,
     jurisdiction,
 )
+from tests.test_admin import change_data
 from tracker.admin.forms import CONSTRAINT_MESSAGES
 from tracker.models import AIModel, Applicant, Batch, FilingType, Source, Status
 
@@ -93,33 +94,6 @@ def model_add_data(applicant, **fields):
     }
 
 
-def model_change_data(ai_model, **fields):
-    return {
-        "name_zh": ai_model.name_zh,
-        "name_en": ai_model.name_en,
-        "slug": ai_model.slug,
-        "aliases": ai_model.aliases,
-        "applicant": ai_model.applicant_id,
-        "filing_type": ai_model.filing_type,
-        "on_device_scenario": ai_model.on_device_scenario,
-        "scope": ai_model.scope,
-        "sector": ai_model.sector,
-        "upstream": ai_model.upstream_id or "",
-        "submitted_on": ai_model.submitted_on or "",
-        "approved_on": ai_model.approved_on or "",
-        "filing_number": ai_model.filing_number,
-        "batch": ai_model.batch_id or "",
-        "seq_no": ai_model.seq_no or "",
-        "description": ai_model.description,
-        "internal_notes": ai_model.internal_notes,
-        "change_reason": "Corrected from the published list.",
-        "read_version": ai_model.version,
-        "history-TOTAL_FORMS": "0",
-        "history-INITIAL_FORMS": "0",
-        **fields,
-    }
-
-
 @pytest.fixture
 def staff(client, editor):
     client.force_login(editor)
@@ -192,7 +166,7 @@ def test_an_approval_dated_before_the_submission_is_refused_on_the_approval_date
     ai_model = ApprovedModelFactory(submitted_on=datetime.date(2024, 1, 10))
     response = staff.post(
         url("aimodel_change", ai_model.pk),
-        model_change_data(ai_model, submitted_on="2024-06-01"),
+        change_data(ai_model, submitted_on="2024-06-01"),
     )
     assert form_errors(response) == {
         "approved_on": [
@@ -226,7 +200,7 @@ def test_a_taken_filing_number_is_refused_once_on_the_filing_number(staff):
     ai_model = ApprovedModelFactory()
     response = staff.post(
         url("aimodel_change", ai_model.pk),
-        model_change_data(ai_model, filing_number="Beijing-Taken-202401010001"),
+        change_data(ai_model, filing_number="Beijing-Taken-202401010001"),
     )
     # The form's own check names the holder, before the constraint could.
     assert form_errors(response) == {
@@ -279,9 +253,7 @@ def test_the_same_name_as_a_registration_and_a_filing_is_allowed(staff):
 def test_a_taken_sequence_number_is_refused_once_on_the_sequence_number(staff):
     holder = ApprovedModelFactory(seq_no=5)
     ai_model = ApprovedModelFactory()
-    response = staff.post(
-        url("aimodel_change", ai_model.pk), model_change_data(ai_model, seq_no="5")
-    )
+    response = staff.post(url("aimodel_change", ai_model.pk), change_data(ai_model, seq_no="5"))
     # The form's own check names the holder, before the constraint could.
     assert form_errors(response) == {
         "seq_no": [f"No. 5 of the national filings is already {holder}."]
