@@ -42,9 +42,17 @@ register: migrate
 run: register
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# axe-core for the accessibility tests, as tests/a11y's lockfile pins it, when npm is there:
+# without it those tests are skipped (and fail under TRACKER_REQUIRE_A11Y=1, as in .ci/run).
+A11Y := tests/a11y/node_modules/.installed
+$(A11Y): tests/a11y/package.json tests/a11y/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix tests/a11y --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm is not installed: the accessibility tests will be skipped." >&2; fi
+
 # The suite on two workers, then the browser tests (they empty the tables they use) on
 # their own; coverage of tracker/ is printed at the end and must reach 90 %.
-test: install
+test: install $(A11Y)
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -n 2 -m "not browser" --cov --cov-report=
 	$(PY) -m pytest -m browser --cov --cov-append --cov-report=term
@@ -69,4 +77,4 @@ backup: migrate
 	$(PY) manage.py backup
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache tests/a11y/node_modules

@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "tracker.languages.LanguagePrefixMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -141,7 +141,18 @@ def cache_from_url(url):
 # Whole-register numbers (tracker.analysis.stats) are cached keyed by a stamp the database
 # changes on every write, so no process ever serves numbers another one outdated; the API's
 # rate limit counts requests here too, which must be shared by every app instance.
-CACHES = {"default": cache_from_url(os.getenv("CACHE_URL", ""))}
+CACHES = {"default": cache_from_url(os.getenv("CACHE_URL") or os.getenv("REDIS_URL", ""))}
+SHARED_CACHE = CACHES["default"]["BACKEND"] != "django.core.cache.backends.locmem.LocMemCache"
+
+# Sessions are read from the cache where every instance shares it, and always written through
+# to the database: a restarted cache signs nobody out. A cache of this process's own would
+# keep a session another instance ended, so without a shared one they are read from the
+# database.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if SHARED_CACHE
+    else "django.contrib.sessions.backends.db"
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,3 +1,4 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemaps_views
 from django.urls import include, path
@@ -28,5 +29,7 @@ urlpatterns = [
         {"sitemaps": SITEMAPS},
         name="django.contrib.sitemaps.views.sitemap",
     ),
-    path("", include("tracker.public.urls")),
+    path("", include("tracker.public.data_urls")),
+    # The pages' language is in their address (tracker.languages).
+    *i18n_patterns(path("", include("tracker.public.urls"))),
 ]

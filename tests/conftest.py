@@ -3,8 +3,11 @@ import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
+from django.utils import translation
 
 from tests.factories import UserFactory
 from tracker import audit
@@ -16,12 +19,59 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cache_of_this_worker(worker_id):
+    """With Redis as the cache (CACHE_URL, as .ci/run sets for PostgreSQL), each test worker
+    takes a database of its own on the server: a test empties the cache, and must not empty
+    the other worker's under its feet."""
+    location = settings.CACHES["default"]["LOCATION"]
+    if not location.startswith("redis://") or worker_id == "master":
+        yield
+        return
+    number = int(worker_id.removeprefix("gw")) + 1
+    parts = urlsplit(location)
+    worker_cache = {
+        **settings.CACHES["default"],
+        "LOCATION": parts._replace(path=f"/{number}").geturl(),
+    }
+    with override_settings(CACHES={"default": worker_cache}):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     # Cached register numbers are keyed by a stamp each test database starts afresh.
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # A request leaves its language active in the thread; addresses a test makes (a record's
+    # get_absolute_url) are English, whichever language the previous test's pages spoke.
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def stamp_moves_inside_the_test_transaction(request):
+    """On PostgreSQL the register stamp moves as a transaction commits (migration 0006), and
+    a test's transaction never commits: inside it, the stamp moves at each statement instead,
+    as it did before, so that a test can write, then read what the public sees. The tests of
+    the commit itself run in transactions of their own (test_stamp_commit)."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None
+        and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    )
+    if transactional or (marker is None and "db" not in request.fixturenames):
+        return
+    request.getfixturevalue("db")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS tracker_register_stamp_bump IMMEDIATE")
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +82,13 @@ def downloads_root(settings, tmp_path_factory):
     # The admin's import rebuilds them in a thread: only the tests of that start one.
     settings.DOWNLOADS_REBUILD_AFTER_IMPORT = False
     return settings.DOWNLOADS_ROOT
+
+
+@pytest.fixture
+def session_reads():
+    """The queries a signed-in request spends reading its session: one from the database,
+    none where a shared cache holds the sessions (settings.SESSION_ENGINE)."""
+    return 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
 
 
 @pytest.fixture

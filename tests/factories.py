@@ -106,5 +106,5 @@ def remove_history(ai_model):
 class ApprovedModelFactory(AIModelFactory):
     status = Status.APPROVED
     approved_on = datetime.date(2024, 3, 1)
-    filing_number = factory.Sequence(lambda n: f"Beijing-Test{n}-202403010{n:03d}")
+    filing_number = factory.Sequence(lambda n: f"Beijing-Test{n}-20240301{n % 10000:04d}")
     batch = factory.SubFactory(BatchFactory)

@@ -324,7 +324,7 @@ def test_the_changes_feed_lists_corrections_with_their_reason(client, models):
 
     first = feed[feed.index("<entry>") : feed.index("</entry>")]
     assert "<title>Corrected Name: English name corrected</title>" in first
-    assert f"{models[0].get_absolute_url()}#correction-{correction.pk}</id>" in first
+    assert f"/models/{models[0].slug}/#correction-{correction.pk}</id>" in first
     assert "The list&amp;#x27;s own spelling." in first
     assert feed.count("<entry>") == StatusChange.objects.count() + 1
 

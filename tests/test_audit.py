@@ -436,7 +436,11 @@ def test_every_trigger_is_in_place_on_postgresql():
         )
         found = set(cursor.fetchall())
 
-    stamps = {(f"tracker_{table}", "tracker_register_stamp_bump") for table in STAMPED}
+    stamps = {
+        (f"tracker_{table}", name)
+        for table in STAMPED
+        for name in ("tracker_register_stamp_bump", "tracker_register_stamp_truncate")
+    }
     audits = {(f"tracker_{t}", f"tracker_{t}_audit") for t in ("aimodel", "applicant", "batch")}
     guard = {("tracker_correction", "tracker_correction_append_only")}
     assert found == stamps | audits | guard

@@ -30,7 +30,7 @@ def pending():
 
 
 def test_backlog_lists_pending_submissions_longest_waiting_first(client, pending):
-    response = client.get("/backlog/")
+    response = client.get("/en/backlog/")
 
     assert response.status_code == 200
     rows = list(response.context["page"].object_list)
@@ -38,24 +38,24 @@ def test_backlog_lists_pending_submissions_longest_waiting_first(client, pending
 
 
 def test_backlog_shows_days_waiting_and_stage(client, pending):
-    html = client.get("/backlog/").content.decode()
+    html = client.get("/en/backlog/").content.decode()
 
-    assert '<td class="num">400</td>' in html
-    assert '<td class="num">90</td>' in html
-    assert '<td class="num">3</td>' in html
+    assert '<td class="num" data-label="Days waiting">400</td>' in html
+    assert '<td class="num" data-label="Days waiting">90</td>' in html
+    assert '<td class="num" data-label="Days waiting">3</td>' in html
     assert "Supplement requested" in html
     assert days_ago(400).isoformat() in html
 
 
 def test_backlog_leaves_out_decided_submissions(client, pending):
-    html = client.get("/backlog/").content.decode()
+    html = client.get("/en/backlog/").content.decode()
 
     assert "Approved one" not in html
     assert "Rejected one" not in html
 
 
 def test_backlog_gives_the_median_wait_and_the_count_per_stage(client, pending):
-    response = client.get("/backlog/")
+    response = client.get("/en/backlog/")
 
     assert response.context["median_wait"] == 90
     assert response.context["undated"] == 1
@@ -69,19 +69,19 @@ def test_backlog_gives_the_median_wait_and_the_count_per_stage(client, pending):
     html = response.content.decode()
     assert "90 days" in html
     assert "leaves out 1 pending submission whose submission date is unknown" in html
-    assert 'href="/models/?status=supplement_requested"' in html
+    assert 'href="/en/models/?status=supplement_requested"' in html
 
 
 def test_backlog_links_to_its_csv_export(client, pending):
-    assert 'href="/backlog/export.csv"' in client.get("/backlog/").content.decode()
+    assert 'href="/backlog/export.csv"' in client.get("/en/backlog/").content.decode()
 
 
 def test_backlog_never_shows_internal_notes(client, pending):
-    assert SECRET not in client.get("/backlog/").content.decode()
+    assert SECRET not in client.get("/en/backlog/").content.decode()
 
 
 def test_an_empty_backlog_says_so(client):
-    response = client.get("/backlog/")
+    response = client.get("/en/backlog/")
 
     assert response.status_code == 200
     assert response.context["median_wait"] is None
@@ -91,8 +91,8 @@ def test_an_empty_backlog_says_so(client):
 def test_backlog_pages_hold_fifty_rows(client):
     AIModelFactory.create_batch(51, submitted_on=days_ago(5))
 
-    first = client.get("/backlog/")
-    second = client.get("/backlog/?page=2")
+    first = client.get("/en/backlog/")
+    second = client.get("/en/backlog/?page=2")
 
     assert len(first.context["page"].object_list) == 50
     assert len(second.context["page"].object_list) == 1
@@ -101,14 +101,14 @@ def test_backlog_pages_hold_fifty_rows(client):
 
 @pytest.mark.parametrize("number", ["0", "999999", "abc", "-1", "1.5", "9" * 400])
 def test_a_page_that_does_not_exist_is_a_404_not_an_error(client, pending, number):
-    response = client.get("/backlog/", {"page": number})
+    response = client.get("/en/backlog/", {"page": number})
 
     assert response.status_code == 404
     assert "Start again from the first page." in response.content.decode()
 
 
 def test_backlog_speaks_chinese(client, pending):
-    html = client.get("/backlog/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    html = client.get("/zh-hans/backlog/").content.decode()
 
     assert "待审积压" in html
     assert "等待天数" in html
@@ -122,7 +122,7 @@ def test_backlog_query_count_does_not_grow_with_the_backlog(client, django_asser
     # separate count for the paginator); 3. the page's ids; 4. their rows with applicant,
     # jurisdiction and batch joined in; 5. the median's middle dates.
     with django_assert_num_queries(5):
-        assert client.get("/backlog/").status_code == 200
+        assert client.get("/en/backlog/").status_code == 200
     # Then the stamp, the page's ids and rows only, until the register changes.
     with django_assert_num_queries(3):
-        assert client.get("/backlog/").status_code == 200
+        assert client.get("/en/backlog/").status_code == 200

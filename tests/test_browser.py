@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
+from django.utils import translation
 from playwright.sync_api import expect
 
 from tests.factories import (
@@ -204,21 +206,45 @@ def test_opening_a_model_page_from_the_listing(live_server, register, watched_pa
 
 def test_switching_to_chinese_and_back(live_server, register, watched_page):
     page = watched_page
+    # An address from before the language prefixes opens in the browser's language.
     visit(page, f"{live_server.url}/backlog/")
+    expect(page).to_have_url(f"{live_server.url}/en/backlog/")
 
     page.locator("#lang-select").select_option("zh-hans")
     page.locator(".lang-switch button").click()
 
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(page.get_by_role("heading", level=1)).to_have_text("待审积压")
-    expect(page).to_have_url(f"{live_server.url}/backlog/")
+    expect(page).to_have_url(f"{live_server.url}/zh-hans/backlog/")
+    # The choice is kept for addresses without a language.
+    visit(page, f"{live_server.url}/models/?status=approved")
+    expect(page).to_have_url(f"{live_server.url}/zh-hans/models/?status=approved")
 
     page.locator("#lang-select").select_option("en")
     page.locator(".lang-switch button").click()
 
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Backlog")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Models")
+    expect(page).to_have_url(f"{live_server.url}/en/models/?status=approved")
     assert page.problems == []
+
+
+def test_a_shared_link_opens_in_its_own_language_and_an_old_one_in_the_readers(
+    live_server, register, browser
+):
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    ernie = register["ernie"].slug
+
+    assert page.goto(f"{live_server.url}/en/models/{ernie}/").status == 200
+    expect(page.get_by_role("heading", level=1)).to_have_text("ERNIE Bot")
+
+    assert page.goto(f"{live_server.url}/models/{ernie}/").status == 200
+    expect(page).to_have_url(f"{live_server.url}/zh-hans/models/{ernie}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("文心一言")
+    alternates = page.locator('link[rel="alternate"][hreflang]')
+    expect(alternates).to_have_count(3)
+    context.close()
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
@@ -226,19 +252,19 @@ def test_no_page_logs_an_error_or_breaks_the_content_security_policy(
     live_server, register, watched_page, language
 ):
     page = watched_page
-    page.set_extra_http_headers({"Accept-Language": language})
-    paths = [
-        "/",
-        "/models/",
-        "/models/?status=approved&sort=-approved_on",
-        register["ernie"].get_absolute_url(),
-        "/applicants/",
-        register["baidu"].get_absolute_url(),
-        "/batches/",
-        register["batch"].get_absolute_url(),
-        "/backlog/",
-        "/reports/",
-    ]
+    with translation.override(language):
+        paths = [
+            reverse("tracker:overview"),
+            reverse("tracker:model_list"),
+            reverse("tracker:model_list") + "?status=approved&sort=-approved_on",
+            register["ernie"].get_absolute_url(),
+            reverse("tracker:applicant_list"),
+            register["baidu"].get_absolute_url(),
+            reverse("tracker:batch_list"),
+            register["batch"].get_absolute_url(),
+            reverse("tracker:backlog"),
+            reverse("tracker:reports"),
+        ]
 
     for path in paths:
         visit(page, f"{live_server.url}{path}")

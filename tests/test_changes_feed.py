@@ -109,8 +109,7 @@ def test_each_entry_has_a_unique_absolute_id_and_links_to_its_model(client, step
         assert (url.scheme, url.netloc) == ("http", "testserver")
     changes = StatusChange.objects.order_by("-recorded_at")
     assert ids == [
-        f"http://testserver{change.model.get_absolute_url()}#change-{change.pk}"
-        for change in changes
+        f"http://testserver/models/{change.model.slug}/#change-{change.pk}" for change in changes
     ]
     links = [e.find("atom:link", ATOM).get("href") for e in entries(feed)]
     assert links[0] == f"http://testserver{steps['ernie'].get_absolute_url()}"
@@ -150,7 +149,7 @@ def test_the_models_filters_narrow_the_feed(client, steps):
     both = {"jurisdiction": ["BJ", "SH"]}
     assert titles(parse(client.get("/feeds/changes/", both))) == ALL_TITLES
     alternate = beijing.find("atom:link[@rel='alternate']", ATOM).get("href")
-    assert alternate == "http://testserver/models/?jurisdiction=BJ"
+    assert alternate == "http://testserver/en/models/?jurisdiction=BJ"
     self_link = beijing.find("atom:link[@rel='self']", ATOM).get("href")
     assert self_link == "http://testserver/feeds/changes/?jurisdiction=BJ"
 
@@ -180,7 +179,7 @@ def test_since_combines_with_the_filters(client, steps):
 
     assert titles(feed) == ["ERNIE Bot: Approved → Suspended"]
     alternate = feed.find("atom:link[@rel='alternate']", ATOM).get("href")
-    assert alternate == "http://testserver/models/?jurisdiction=BJ"
+    assert alternate == "http://testserver/en/models/?jurisdiction=BJ"
 
 
 @pytest.mark.parametrize(

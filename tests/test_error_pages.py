@@ -59,15 +59,17 @@ def error_links(response):
 def assert_site_page(response, *, heading, search="Search the register"):
     """The page has the site's header, the heading, a search of /models/ and the main pages."""
     text = response.text
+    # The page's links are in its own language.
+    home = "/zh-hans/" if '<html lang="zh-hans">' in text else "/en/"
     assert '<header class="site-header">' in text
-    assert '<a class="site-name" href="/">' in text
+    assert f'<a class="site-name" href="{home}">' in text
     assert f"<h1>{heading}</h1>" in text
-    assert '<form class="error-search" method="get" action="/models/" role="search">' in text
+    assert f'<form class="error-search" method="get" action="{home}models/" role="search">' in text
     assert f'<label for="error-q">{search}</label>' in text
     assert '<input type="search" id="error-q" name="q" maxlength="200"' in text
     links = error_links(response)
-    for url in ("/", "/models/", "/applicants/", "/batches/", "/reports/"):
-        assert f'<a href="{url}">' in links, url
+    for url in ("", "models/", "applicants/", "batches/", "reports/"):
+        assert f'<a href="{home}{url}">' in links, url
 
 
 def test_a_missing_page_is_the_sites_own_404(production):
@@ -76,12 +78,12 @@ def test_a_missing_page_is_the_sites_own_404(production):
     assert response.status_code == 404
     assert_site_page(response, heading="Page not found")
     assert "There is no page at this address." in response.text
-    assert '<a href="/models/">Models</a>' in error_links(response)
+    assert '<a href="/en/models/">Models</a>' in error_links(response)
     assert '<html lang="en">' in response.text
 
 
 def test_a_missing_record_is_the_sites_own_404(production):
-    response = production.get("/models/no-such-model/")
+    response = production.get("/en/models/no-such-model/")
 
     assert response.status_code == 404
     assert_site_page(response, heading="Page not found")
@@ -93,7 +95,7 @@ def test_the_404_speaks_the_readers_language(production):
     assert response.status_code == 404
     assert '<html lang="zh-hans">' in response.text
     assert_site_page(response, heading="页面没有找到", search="搜索登记册")
-    assert '<a href="/applicants/">申请单位</a>' in error_links(response)
+    assert '<a href="/zh-hans/applicants/">申请单位</a>' in error_links(response)
     assert "跳到正文" in response.text
     assert "Page not found" not in response.text
 
@@ -103,7 +105,7 @@ def test_a_server_error_is_the_sites_own_500(production):
 
     assert response.status_code == 500
     assert_site_page(response, heading="Something went wrong")
-    assert '<a href="/reports/">Reports</a>' in error_links(response)
+    assert '<a href="/en/reports/">Reports</a>' in error_links(response)
 
 
 def test_the_500_speaks_the_readers_language(production):
@@ -112,22 +114,23 @@ def test_the_500_speaks_the_readers_language(production):
     assert response.status_code == 500
     assert '<html lang="zh-hans">' in response.text
     assert_site_page(response, heading="出错了", search="搜索登记册")
-    assert '<a href="/batches/">批次</a>' in error_links(response)
+    assert '<a href="/zh-hans/batches/">批次</a>' in error_links(response)
 
 
 def refuse_every_query(execute, sql, params, many, context):
     raise OperationalError("The database is down")
 
 
-@pytest.mark.parametrize("headers", [{}, CHINESE])
-def test_the_500_page_shows_with_the_database_down(production, headers):
+@pytest.mark.parametrize("headers, home", [({}, "/en/"), (CHINESE, "/zh-hans/")])
+def test_the_500_page_shows_with_the_database_down(production, headers, home):
     with connection.execute_wrapper(refuse_every_query):
         response = production.get("/test/reads-the-database/", **headers)
 
     assert response.status_code == 500
     assert '<header class="site-header">' in response.text
     assert (
-        '<form class="error-search" method="get" action="/models/" role="search">' in response.text
+        f'<form class="error-search" method="get" action="{home}models/" role="search">'
+        in response.text
     )
 
 
@@ -161,7 +164,7 @@ def test_the_400_speaks_the_readers_language(production):
 
 def test_a_request_for_another_host_gets_the_400_page(production):
     # Its page must not ask the refused Host for an absolute address (og:url).
-    response = production.get("/", HTTP_HOST="attacker.example")
+    response = production.get("/en/", HTTP_HOST="attacker.example")
 
     assert response.status_code == 400
     assert_site_page(response, heading="Bad request")

@@ -415,7 +415,7 @@ def test_the_admin_model_list_links_to_the_import_page_for_reviewers(client, rev
 
 
 def test_the_listings_csv_link_leaves_out_what_the_listing_ignored(client, db):
-    response = client.get("/models/", {"status": ["approved", "aproved"], "jurisdiction": "BJ"})
+    response = client.get("/en/models/", {"status": ["approved", "aproved"], "jurisdiction": "BJ"})
 
     assert response.context["problems"] == ["Ignored Status “aproved”: not a known value."]
-    assert response.context["export_url"] == "/models/export.csv?jurisdiction=BJ"
+    assert response.context["formats"]["csv"] == "/models/export.csv?jurisdiction=BJ"

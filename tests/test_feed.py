@@ -15,6 +15,7 @@ from tracker.models import Status
 pytestmark = pytest.mark.django_db
 
 ATOM = {"atom": "http://www.w3.org/2005/Atom"}
+CHINESE = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
 
 
 def parse(response):
@@ -106,7 +107,7 @@ def test_feed_honours_the_listing_filters(client, approvals):
 
     assert entry_titles(feed) == ["Middle — Beijing Lab", "Old — Beijing Lab"]
     alternate = feed.find("atom:link[@rel='alternate']", ATOM).get("href")
-    assert alternate == "http://testserver/models/?jurisdiction=BJ&status=approved"
+    assert alternate == "http://testserver/en/models/?jurisdiction=BJ&status=approved"
     self_link = feed.find("atom:link[@rel='self']", ATOM).get("href")
     assert self_link == "http://testserver/feeds/approvals/?jurisdiction=BJ"
 
@@ -173,6 +174,15 @@ def test_feed_speaks_chinese(client, approvals):
     assert feed.findtext("atom:title", namespaces=ATOM) == "最新备案 · 备案追踪"
     # Names show in the active language.
     assert entry_titles(feed)[0].endswith(" — 上海实验室")
+
+
+def test_an_entry_links_in_the_feeds_language_under_an_id_the_same_in_every_one(client, approvals):
+    slug = approvals["new"].slug
+    for headers, page in [({}, f"/en/models/{slug}/"), (CHINESE, f"/zh-hans/models/{slug}/")]:
+        entry = parse(client.get("/feeds/approvals/", **headers)).find("atom:entry", ATOM)
+
+        assert entry.find("atom:link", ATOM).get("href") == f"http://testserver{page}"
+        assert entry.findtext("atom:id", namespaces=ATOM) == f"http://testserver/models/{slug}/"
 
 
 @pytest.mark.parametrize("n", [1, 30])

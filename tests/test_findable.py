@@ -22,7 +22,6 @@ from tracker.public.views import listing_title
 
 pytestmark = pytest.mark.django_db
 
-CHINESE = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
 CHANGED = datetime.datetime(2024, 5, 6, 4, 0, tzinfo=datetime.UTC)
 
 
@@ -85,7 +84,7 @@ def test_favicon_ico_leads_to_the_svg_icon_every_page_links(client):
     assert response.status_code == 302
     assert response["Location"] == "/static/favicon.svg"
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in (
-        client.get("/").text
+        client.get("/en/").text
     )
     icon = finders.find("favicon.svg")
     with open(icon, encoding="utf-8") as svg:
@@ -120,18 +119,22 @@ def test_the_sitemap_index_lists_a_section_for_pages_models_applicants_and_batch
 def test_the_pages_section_lists_the_overview_listings_and_reports(client):
     response = client.get("/sitemap-pages.xml")
 
+    pages = [
+        "",
+        "models/",
+        "applicants/",
+        "batches/",
+        "backlog/",
+        "reports/",
+        "reports/charts/",
+        "reports/time-to-approval/",
+        "reports/backlog-ageing/",
+        "reports/batches/",
+        "reports/status-as-of/",
+        "about/",
+    ]
     assert re.findall(r"<loc>http://testserver(.*?)</loc>", response.text) == [
-        "/",
-        "/models/",
-        "/applicants/",
-        "/batches/",
-        "/backlog/",
-        "/reports/",
-        "/reports/time-to-approval/",
-        "/reports/backlog-ageing/",
-        "/reports/batches/",
-        "/reports/status-as-of/",
-        "/about/",
+        f"/{language}/{page}" for page in pages for language in ("en", "zh-hans")
     ]
 
 
@@ -152,9 +155,19 @@ def test_every_model_applicant_and_batch_page_is_in_the_sitemap_with_its_last_ch
         (applicants, register["baidu"]),
         (batches, register["first"]),
     ]:
-        url = f"http://testserver{record.get_absolute_url()}"
-        assert f"<url><loc>{url}</loc><lastmod>2024-05-06</lastmod></url>" in text, url
-    assert models.count("<url>") == 2
+        english = f"http://testserver{record.get_absolute_url()}"
+        chinese = english.replace("/en/", "/zh-hans/", 1)
+        neutral = english.replace("/en/", "/", 1)
+        alternates = (
+            f'<xhtml:link rel="alternate" hreflang="en" href="{english}"/>'
+            f'<xhtml:link rel="alternate" hreflang="zh-hans" href="{chinese}"/>'
+            f'<xhtml:link rel="alternate" hreflang="x-default" href="{neutral}"/>'
+        )
+        for url in (english, chinese):
+            assert (
+                f"<url><loc>{url}</loc><lastmod>2024-05-06</lastmod>{alternates}</url>" in text
+            ), url
+    assert models.count("<url>") == 4
 
 
 def test_a_sitemap_section_reads_two_queries_however_many_rows(
@@ -166,7 +179,7 @@ def test_a_sitemap_section_reads_two_queries_however_many_rows(
     ApprovedModelFactory.create_batch(5, applicant=register["baidu"])
     with django_assert_num_queries(2):
         response = client.get("/sitemap-models.xml")
-    assert response.text.count("<url>") == 7
+    assert response.text.count("<url>") == 14
 
 
 def test_the_sitemap_index_reads_two_queries_a_section(client, register, django_assert_num_queries):
@@ -182,14 +195,24 @@ def test_the_sitemap_index_reads_two_queries_a_section(client, register, django_
 def test_a_section_over_the_limit_is_split_into_pages_the_index_lists(
     client, register, monkeypatch
 ):
-    monkeypatch.setattr(ModelSitemap, "limit", 1)
+    # Two models in two languages: four addresses, three a page.
+    monkeypatch.setattr(ModelSitemap, "limit", 3)
 
     index = client.get("/sitemap.xml").text
+    first = client.get("/sitemap-models.xml").text
     second = client.get("/sitemap-models.xml?p=2").text
 
     assert "<loc>http://testserver/sitemap-models.xml?p=2</loc>" in index
     assert "sitemap-models.xml?p=3" not in index
-    assert second.count("<url>") == 1
+    ernie, pending = register["ernie"].slug, register["pending"].slug
+    assert re.findall(r"<loc>http://testserver(.*?)</loc>", first) == [
+        f"/en/models/{ernie}/",
+        f"/zh-hans/models/{ernie}/",
+        f"/en/models/{pending}/",
+    ]
+    assert re.findall(r"<loc>http://testserver(.*?)</loc>", second) == [
+        f"/zh-hans/models/{pending}/"
+    ]
     assert client.get("/sitemap-models.xml?p=3").status_code == 404
 
 
@@ -198,12 +221,12 @@ def test_a_section_over_the_limit_is_split_into_pages_the_index_lists(
 
 def test_every_public_page_has_a_description_open_graph_and_twitter_card(client, register):
     pages = [
-        "/",
-        "/models/",
-        "/applicants/",
-        "/batches/",
-        "/backlog/",
-        "/reports/",
+        "/en/",
+        "/en/models/",
+        "/en/applicants/",
+        "/en/batches/",
+        "/en/backlog/",
+        "/en/reports/",
         register["ernie"].get_absolute_url(),
         register["baidu"].get_absolute_url(),
         register["first"].get_absolute_url(),
@@ -226,10 +249,10 @@ def test_every_public_page_has_a_description_open_graph_and_twitter_card(client,
 def test_the_open_graph_address_keeps_the_query_and_the_locale_follows_the_language(
     client, register
 ):
-    response = client.get("/models/?status=approved&jurisdiction=BJ", **CHINESE)
+    response = client.get("/zh-hans/models/?status=approved&jurisdiction=BJ")
 
     assert meta(response, "property", "og:url") == (
-        "https://example.org/models/?status=approved&amp;jurisdiction=BJ"
+        "https://example.org/zh-hans/models/?status=approved&amp;jurisdiction=BJ"
     )
     assert meta(response, "property", "og:locale") == "zh_CN"
     assert meta(response, "property", "og:site_name") == "备案追踪"
@@ -254,7 +277,7 @@ def test_a_pending_model_page_says_its_status_without_an_approval(client, regist
 
 
 def test_a_model_page_describes_it_in_chinese(client, register):
-    response = client.get(register["ernie"].get_absolute_url(), **CHINESE)
+    response = client.get(register["ernie"].get_absolute_url().replace("/en/", "/zh-hans/", 1))
 
     assert meta(response, "name", "description") == (
         "文心一言，北京百度网讯科技有限公司的生成式人工智能模型。状态：已备案，"
@@ -312,7 +335,7 @@ def test_the_models_title_says_which_models_the_filters_keep(register, query, ex
 
 
 def test_the_models_page_is_titled_and_described_by_its_filters(client, register):
-    response = client.get("/models/?status=approved&jurisdiction=BJ")
+    response = client.get("/en/models/?status=approved&jurisdiction=BJ")
 
     assert title(response) == "Approved models in Beijing · Approval tracker"
     assert meta(response, "property", "og:title") == "Approved models in Beijing"
@@ -324,7 +347,7 @@ def test_the_models_page_is_titled_and_described_by_its_filters(client, register
 
 
 def test_the_unfiltered_models_page_describes_the_register(client, register):
-    response = client.get("/models/")
+    response = client.get("/en/models/")
 
     assert title(response) == "Models · Approval tracker"
     assert meta(response, "name", "description").startswith(
@@ -334,8 +357,7 @@ def test_the_unfiltered_models_page_describes_the_register(client, register):
 
 def test_the_models_title_speaks_chinese(client, register):
     response = client.get(
-        f"/models/?status=approved&jurisdiction=BJ&filing_type={FilingType.REGISTRATION}",
-        **CHINESE,
+        f"/zh-hans/models/?status=approved&jurisdiction=BJ&filing_type={FilingType.REGISTRATION}"
     )
 
     assert title(response) == "北京的已备案模型（登记） · 备案追踪"

@@ -14,24 +14,24 @@ from tracker.models import AIModel, Applicant, Batch, Source, StatusChange
 
 PUBLIC_URLS = [
     "/",
-    "/models/",
+    "/en/models/",
     "/models/export.csv",
-    "/applicants/",
+    "/en/applicants/",
     "/applicants/export.csv",
-    "/batches/",
-    "/backlog/",
+    "/en/batches/",
+    "/en/backlog/",
     "/backlog/export.csv",
     "/feeds/approvals/",
-    "/reports/",
+    "/en/reports/",
     "/reports/status-as-of.csv",
     "/reports/time-to-approval.csv",
     "/reports/backlog-ageing.csv",
     "/reports/batches.csv",
 ]
 DETAIL_URLS = [
-    "/models/wen-xin-yi-yan/",
-    "/applicants/baidu/",
-    "/batches/2023-08-31-cac-batch/",
+    "/en/models/wen-xin-yi-yan/",
+    "/en/applicants/baidu/",
+    "/en/batches/2023-08-31-cac-batch/",
     "/batches/2023-08-31-cac-batch/export.csv",
 ]
 PARAMETERS = [

@@ -24,7 +24,7 @@ def chinese_only():
 
 
 def test_english_is_the_default_with_english_names(client, ernie):
-    response = client.get("/models/")
+    response = client.get("/en/models/")
     assert '<html lang="en">' in response.text
     assert ">Applicants</a>" in response.text
     assert "ERNIE Bot" in response.text
@@ -32,7 +32,8 @@ def test_english_is_the_default_with_english_names(client, ernie):
 
 
 def test_accept_language_chinese_shows_the_chinese_interface_and_names(client, ernie):
-    response = client.get("/models/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    response = client.get("/models/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9", follow=True)
+    assert response.redirect_chain == [("/zh-hans/models/", 301)]
     assert '<html lang="zh-hans">' in response.text
     assert ">申请单位</a>" in response.text
     assert "导出 CSV" in response.text
@@ -43,46 +44,49 @@ def test_accept_language_chinese_shows_the_chinese_interface_and_names(client, e
 
 
 def test_names_fall_back_to_the_other_language(client, chinese_only):
-    response = client.get("/models/")
+    response = client.get("/en/models/")
     assert "书生" in response.text
     assert "上海人工智能实验室" in response.text
 
 
 def test_every_detail_page_and_listing_speaks_chinese(client, ernie):
     pages = [
-        "/models/",
+        "/en/models/",
         ernie.get_absolute_url(),
-        "/applicants/",
+        "/en/applicants/",
         ernie.applicant.get_absolute_url(),
-        "/batches/",
+        "/en/batches/",
         ernie.batch.get_absolute_url(),
     ]
     for path in pages:
-        response = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        response = client.get(path.replace("/en/", "/zh-hans/", 1))
         assert response.status_code == 200, path
         assert "跳到正文" in response.text, path
         assert "Skip to content" not in response.text, path
 
 
 def test_what_was_ignored_is_said_in_chinese(client, ernie):
-    response = client.get("/models/?status=foo", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    response = client.get("/zh-hans/models/?status=foo")
     assert "已忽略状态“foo”：不是已知的值。" in response.text
 
 
 def test_the_language_switcher_is_a_plain_form_that_works_without_javascript(client, ernie):
-    response = client.get("/models/?status=approved")
+    response = client.get("/en/models/?status=approved")
     assert 'action="/i18n/setlang/"' in response.text
-    assert 'name="next" type="hidden" value="/models/?status=approved"' in response.text
+    assert 'name="next" type="hidden" value="/en/models/?status=approved"' in response.text
     switched = client.post(
-        "/i18n/setlang/", {"language": "zh-hans", "next": "/models/?status=approved"}
+        "/i18n/setlang/", {"language": "zh-hans", "next": "/en/models/?status=approved"}
     )
     assert switched.status_code == 302
-    assert switched["Location"] == "/models/?status=approved"
-    response = client.get("/models/?status=approved")
+    assert switched["Location"] == "/zh-hans/models/?status=approved"
+    response = client.get("/zh-hans/models/?status=approved")
     assert "文心一言" in response.text
     assert ">申请单位</a>" in response.text
-    client.post("/i18n/setlang/", {"language": "en", "next": "/models/"})
-    assert "ERNIE Bot" in client.get("/models/").text
+    # The choice is remembered for addresses without a language.
+    assert client.get("/models/")["Location"] == "/zh-hans/models/"
+    back = client.post("/i18n/setlang/", {"language": "en", "next": "/zh-hans/models/"})
+    assert back["Location"] == "/en/models/"
+    assert "ERNIE Bot" in client.get("/en/models/").text
 
 
 def test_the_chinese_catalogue_translates_every_message():

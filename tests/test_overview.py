@@ -170,13 +170,13 @@ def test_there_is_no_chart_without_batches():
 
 
 def test_overview_shows_counts_linked_to_the_filtered_listing(client, register):
-    response = client.get("/")
+    response = client.get("/en/")
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'href="/models/?status=national_review"' in html
-    assert 'href="/models/?status=approved">4</a>' in html
-    assert 'href="/backlog/">4</a>' in html
+    assert 'href="/en/models/?status=national_review"' in html
+    assert 'href="/en/models/?status=approved">4</a>' in html
+    assert 'href="/en/backlog/">4</a>' in html
     assert "30 days" in html  # the median wait
     assert response.context["median_wait"] == 30
 
@@ -184,7 +184,7 @@ def test_overview_shows_counts_linked_to_the_filtered_listing(client, register):
 def test_overview_lists_the_latest_batches_newest_first(client, register):
     first, second = register
 
-    response = client.get("/")
+    response = client.get("/en/")
 
     latest = [p.batch for p in response.context["latest_batches"]]
     assert latest == [second, first]
@@ -193,7 +193,7 @@ def test_overview_lists_the_latest_batches_newest_first(client, register):
 
 
 def test_overview_draws_the_chart_with_a_text_equivalent(client, register):
-    html = client.get("/").content.decode()
+    html = client.get("/en/").content.decode()
 
     assert '<svg class="chart-svg"' in html
     assert 'role="img"' in html
@@ -207,7 +207,7 @@ def test_overview_draws_the_chart_with_a_text_equivalent(client, register):
 
 
 def test_overview_of_an_empty_register_still_renders(client):
-    response = client.get("/")
+    response = client.get("/en/")
 
     assert response.status_code == 200
     assert response.context["chart"] is None
@@ -216,11 +216,11 @@ def test_overview_of_an_empty_register_still_renders(client):
 
 
 def test_overview_never_shows_internal_notes(client, register):
-    assert SECRET not in client.get("/").content.decode()
+    assert SECRET not in client.get("/en/").content.decode()
 
 
 def test_overview_has_no_inline_styles_or_scripts(client, register):
-    html = client.get("/").content.decode()
+    html = client.get("/en/").content.decode()
 
     assert "style=" not in html
     assert "<style" not in html
@@ -228,7 +228,7 @@ def test_overview_has_no_inline_styles_or_scripts(client, register):
 
 
 def test_overview_speaks_chinese(client, register):
-    response = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    response = client.get("/zh-hans/")
 
     html = response.content.decode()
     assert '<html lang="zh-hans">' in html
@@ -246,7 +246,7 @@ def test_overview_query_count_does_not_grow_with_the_register(client, django_ass
     # 1. the register's stamp; 2. batches; 3. entered counts; 4. counts by status;
     # 5. the median's middle dates.
     with django_assert_num_queries(5):
-        assert client.get("/").status_code == 200
+        assert client.get("/en/").status_code == 200
     # Then the stamp and the batches only, until the register changes.
     with django_assert_num_queries(2):
-        assert client.get("/").status_code == 200
+        assert client.get("/en/").status_code == 200

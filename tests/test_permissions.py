@@ -15,6 +15,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, reverse
+from django.utils import translation
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -28,6 +29,7 @@ from tracker import audit
 from tracker.admin import CHANGE_FORM_ACTION, REVIEW_STEPS
 from tracker.analysis import reports
 from tracker.models import AIModel, Applicant, Batch, FilingType, Source, Status, StatusChange
+from tracker.public import data_urls
 from tracker.public import urls as tracker_urls
 
 pytestmark = pytest.mark.django_db
@@ -324,20 +326,21 @@ def public_pages(models):
     batches = {m.batch for m in models if m.batch}
     as_of = datetime.date.today().isoformat()
     pages = [
-        ("overview", "/"),
-        ("backlog", "/backlog/"),
+        ("overview", reverse("tracker:overview")),
+        ("backlog", reverse("tracker:backlog")),
         ("backlog_export", "/backlog/export.csv"),
         ("approvals_feed", "/feeds/approvals/"),
         ("changes_feed", "/feeds/changes/"),
-        ("model_list", "/models/"),
-        ("model_list", "/models/?status=" + "&status=".join(Status.values)),
-        ("model_list", "/models/?sort=internal_notes"),
+        ("model_list", reverse("tracker:model_list")),
+        ("model_list", reverse("tracker:model_list") + "?status=" + "&status=".join(Status.values)),
+        ("model_list", reverse("tracker:model_list") + "?sort=internal_notes"),
         ("models_export", "/models/export.csv"),
-        ("applicant_list", "/applicants/"),
+        ("applicant_list", reverse("tracker:applicant_list")),
         ("applicants_export", "/applicants/export.csv"),
-        ("batch_list", "/batches/"),
-        ("reports", "/reports/"),
-        ("about", "/about/"),
+        ("batch_list", reverse("tracker:batch_list")),
+        ("reports", reverse("tracker:reports")),
+        ("report_charts", reverse("tracker:report_charts")),
+        ("about", reverse("tracker:about")),
         ("report_time_to_approval", reverse("tracker:report_time_to_approval")),
         ("report_backlog_ageing", reverse("tracker:report_backlog_ageing")),
         ("report_batches", reverse("tracker:report_batches")),
@@ -345,7 +348,7 @@ def public_pages(models):
         ("report_status_as_of", reverse("tracker:report_status_as_of") + f"?date={as_of}"),
     ]
     for name in reports.REPORTS:
-        path = reverse("tracker:report_csv", args=[name])
+        path = reverse("data:report_csv", args=[name])
         # Only the status report needs the date; the others ignore it.
         pages.append(("report_csv", f"{path}?date={as_of}"))
     pages += [("model_detail", m.get_absolute_url()) for m in models]
@@ -353,7 +356,7 @@ def public_pages(models):
     for batch in batches:
         pages += [
             ("batch_detail", batch.get_absolute_url()),
-            ("batch_export", reverse("tracker:batch_export", args=[batch.slug])),
+            ("batch_export", reverse("data:batch_export", args=[batch.slug])),
         ]
     return pages
 
@@ -363,7 +366,11 @@ def body(response):
 
 
 def test_the_sweep_covers_every_public_route(marked_register):
-    routes = {p.name for p in tracker_urls.urlpatterns if isinstance(p, URLPattern)}
+    routes = {
+        p.name
+        for p in [*tracker_urls.urlpatterns, *data_urls.urlpatterns]
+        if isinstance(p, URLPattern)
+    }
 
     assert {name for name, _path in public_pages(marked_register)} == routes
 
@@ -373,7 +380,9 @@ def test_internal_notes_appear_on_no_public_page_feed_export_or_report(
     client, marked_register, language
 ):
     seen_public_text = False
-    for _name, path in public_pages(marked_register):
+    with translation.override(language):
+        pages = public_pages(marked_register)
+    for _name, path in pages:
         response = client.get(path, headers={"accept-language": language})
         assert response.status_code == 200, path
         content = body(response)
@@ -387,7 +396,7 @@ def test_internal_notes_appear_on_no_public_page_feed_export_or_report(
 
 def test_searching_for_an_internal_note_finds_nothing(client, marked_register):
     for query in (MARKER, "STAFFONLY", "内部备注"):
-        page = client.get("/models/", {"q": query})
+        page = client.get("/en/models/", {"q": query})
         export = body(client.get("/models/export.csv", {"q": query})).decode("utf-8-sig")
         for ai_model in marked_register:
             if ai_model.name_en:
@@ -396,6 +405,6 @@ def test_searching_for_an_internal_note_finds_nothing(client, marked_register):
 
 
 def test_sorting_by_internal_notes_is_refused_on_the_page(client, marked_register):
-    response = client.get("/models/", {"sort": "internal_notes"})
+    response = client.get("/en/models/", {"sort": "internal_notes"})
 
     assert "not a column that can be sorted" in response.content.decode()

@@ -413,12 +413,12 @@ def test_nul_bytes_and_control_characters_are_stripped_from_values(register):
     ],
 )
 def test_bad_input_never_causes_a_server_error(client, register, query, status):
-    response = client.get("/models/?" + query)
+    response = client.get("/en/models/?" + query)
     assert response.status_code == status
 
 
 def test_the_listing_says_what_it_ignored(client, register):
-    response = client.get("/models/?status=foo&sort=bogus")
+    response = client.get("/en/models/?status=foo&sort=bogus")
     assert response.status_code == 200
     assert "Ignored Status “foo”: not a known value." in response.text
     assert "Ignored sort “bogus”" in response.text
@@ -426,7 +426,7 @@ def test_the_listing_says_what_it_ignored(client, register):
 
 @pytest.mark.parametrize("page", ["0", "999999", "abc"])
 def test_a_page_that_does_not_exist_is_a_404_with_an_explanation(client, register, page):
-    response = client.get(f"/models/?status=approved&page={page}")
+    response = client.get(f"/en/models/?status=approved&page={page}")
     assert response.status_code == 404
     assert "There is no page" in response.text
     assert 'href="?status=approved"' in response.text
@@ -436,7 +436,7 @@ def test_a_page_that_does_not_exist_is_a_404_with_an_explanation(client, registe
 
 
 def test_the_listing_shows_the_count_the_active_filters_and_an_export_link(client, register):
-    response = client.get("/models/?status=approved&jurisdiction=BJ&page=1")
+    response = client.get("/en/models/?status=approved&jurisdiction=BJ&page=1")
     assert response.status_code == 200
     assert "2 models" in response.text
     assert 'href="?jurisdiction=BJ"' in response.text  # removes the status filter
@@ -445,7 +445,7 @@ def test_the_listing_shows_the_count_the_active_filters_and_an_export_link(clien
 
 
 def test_sort_headers_keep_the_filters_and_reverse_on_the_second_click(client, register):
-    response = client.get("/models/?status=approved&sort=name")
+    response = client.get("/en/models/?status=approved&sort=name")
     assert 'href="?status=approved&amp;sort=-name"' in response.text
     assert 'aria-sort="ascending"' in response.text
     assert 'href="?status=approved&amp;sort=filing_number"' in response.text
@@ -455,8 +455,8 @@ def test_pagination_is_stable_and_covers_every_row_once(client):
     applicant = ApplicantFactory()
     for _ in range(55):
         ApprovedModelFactory(applicant=applicant, approved_on=datetime.date(2024, 3, 1))
-    first = client.get("/models/")
-    second = client.get("/models/?page=2")
+    first = client.get("/en/models/")
+    second = client.get("/en/models/?page=2")
     rows = list(first.context["page"].object_list) + list(second.context["page"].object_list)
     assert len({m.pk for m in rows}) == 55
     assert 'href="?page=2"' in first.text
@@ -464,7 +464,7 @@ def test_pagination_is_stable_and_covers_every_row_once(client):
 
 def test_a_model_without_a_name_shows_as_its_applicants_model(client, register):
     AIModelFactory(name_zh="", name_en="", applicant=register["baidu"])
-    response = client.get("/models/?applicant=" + register["baidu"].slug)
+    response = client.get("/en/models/?applicant=" + register["baidu"].slug)
     assert "Baidu model (name not reported)" in response.text
 
 
@@ -491,7 +491,7 @@ def test_model_timeline_shows_dates_steps_and_public_notes(client, register):
 
 
 def test_unknown_slugs_are_404(client, register):
-    for path in ("/models/nope/", "/applicants/nope/", "/batches/nope/"):
+    for path in ("/en/models/nope/", "/en/applicants/nope/", "/en/batches/nope/"):
         assert client.get(path).status_code == 404
 
 
@@ -519,21 +519,21 @@ def test_applicant_page_lists_many_models_a_page_at_a_time(client):
 
 def test_the_sector_choices_list_each_sector_once_in_order(client, register):
     AIModelFactory(sector="search")
-    response = client.get("/models/")
-    assert [value for value, _label, _checked in response.context["sectors"]] == [
+    response = client.get("/en/models/")
+    assert [option.value for option in response.context["facets"]["sector"].options] == [
         "entertainment",
         "search",
     ]
 
 
 def test_applicant_list_counts_models_by_status_and_searches(client, register):
-    response = client.get("/applicants/")
+    response = client.get("/en/applicants/")
     rows = {a.name_en: a for a in response.context["page"].object_list}
     assert rows["MiniMax"].n_models == 3
     assert rows["MiniMax"].n_approved == 1
     assert rows["MiniMax"].n_pending == 1
     assert rows["MiniMax"].n_other == 1
-    response = client.get("/applicants/?q=百度")
+    response = client.get("/en/applicants/?q=百度")
     assert [a.name_en for a in response.context["page"].object_list] == ["Baidu"]
 
 
@@ -542,7 +542,7 @@ def test_batch_pages_set_entered_against_announced_and_keep_published_order(clie
     batch.reported_new = 5
     batch.source_url = "https://www.cac.gov.cn/example.htm"
     batch.save()
-    response = client.get("/batches/")
+    response = client.get("/en/batches/")
     listed = {b.slug: b for b in response.context["page"].object_list}
     assert listed[batch.slug].n_entered_filings == 2
     response = client.get(batch.get_absolute_url())
@@ -556,14 +556,14 @@ def test_batch_pages_set_entered_against_announced_and_keep_published_order(clie
 
 def test_internal_notes_never_reach_a_public_page(client, register):
     pages = [
-        "/models/",
-        "/models/?q=ERNIE",
+        "/en/models/",
+        "/en/models/?q=ERNIE",
         register["ernie"].get_absolute_url(),
         register["pending"].get_absolute_url(),
-        "/applicants/",
+        "/en/applicants/",
         register["baidu"].get_absolute_url(),
         register["minimax"].get_absolute_url(),
-        "/batches/",
+        "/en/batches/",
         register["first"].get_absolute_url(),
     ]
     for path in pages:
@@ -592,13 +592,13 @@ def make_rows(n):
 def test_models_listing_query_count_does_not_grow_with_rows(client, django_assert_num_queries, n):
     make_rows(n)
     # The register's stamp and entered counts (cached after) for the coverage line; the
-    # batches for it and the form; sectors and jurisdictions for the form; the count; the
-    # page's ids; their rows.
-    with django_assert_num_queries(8):
-        assert client.get("/models/").status_code == 200
+    # batches for it and the form; the six facets' counts (cached after, for these
+    # filters); the jurisdictions for the form; the count; the page's ids; their rows.
+    with django_assert_num_queries(13):
+        assert client.get("/en/models/").status_code == 200
     # One more to look up the batch named in the filter, one fewer for the cached counts.
-    with django_assert_num_queries(8):
-        client.get("/models/?status=approved&batch=x&q=Test&sort=-days_in_review")
+    with django_assert_num_queries(13):
+        client.get("/en/models/?status=approved&batch=x&q=Test&sort=-days_in_review")
 
 
 @pytest.mark.parametrize("n", [2, 12])
@@ -626,14 +626,14 @@ def test_applicant_and_batch_listing_query_counts_do_not_grow(client, django_ass
     make_rows(n)
     # The count; the page's rows; their counts by status.
     with django_assert_num_queries(3):
-        client.get("/applicants/")
+        client.get("/en/applicants/")
     with django_assert_num_queries(3):
-        client.get("/applicants/?q=Test")
+        client.get("/en/applicants/?q=Test")
     # The count; the page's batches; the register's stamp; entered counts (cached after).
     with django_assert_num_queries(4):
-        client.get("/batches/")
+        client.get("/en/batches/")
     with django_assert_num_queries(3):
-        client.get("/batches/")
+        client.get("/en/batches/")
 
 
 # Capped counts: a broad listing of a large register counts only so far
@@ -655,8 +655,8 @@ def many(db):
 def test_a_capped_count_says_more_than_the_cap_without_a_last_page(
     client, many, small_cap, django_assert_num_queries
 ):
-    with django_assert_num_queries(8):
-        response = client.get("/models/")
+    with django_assert_num_queries(13):
+        response = client.get("/en/models/")
 
     assert "More than 3 models" in response.text
     assert "showing 1–50" in response.text
@@ -668,7 +668,7 @@ def test_a_capped_count_says_more_than_the_cap_without_a_last_page(
 def test_pages_past_a_capped_count_are_served_until_the_rows_run_out(client, many, small_cap):
     seen = set()
     for number in (1, 2, 3):
-        response = client.get(f"/models/?page={number}")
+        response = client.get(f"/en/models/?page={number}")
         assert response.status_code == 200
         seen |= {m.pk for m in response.context["page"].object_list}
     assert len(seen) == 105
@@ -681,20 +681,20 @@ def test_pages_past_a_capped_count_are_served_until_the_rows_run_out(client, man
 def test_a_page_past_the_rows_of_a_capped_list_is_a_404_with_an_explanation(
     client, many, small_cap, page
 ):
-    response = client.get(f"/models/?page={page}")
+    response = client.get(f"/en/models/?page={page}")
     assert response.status_code == 404
     assert "There is no page" in response.text
 
 
 def test_the_capped_count_speaks_chinese(client, many, small_cap):
-    response = client.get("/models/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    response = client.get("/zh-hans/models/")
     assert "超过 3 个模型" in response.text
     assert "第 1 页" in response.text
 
 
 def test_a_count_under_the_cap_is_exact(client, many, monkeypatch):
     monkeypatch.setattr(pagination, "COUNT_CAP", 200)
-    response = client.get("/models/?page=3")
+    response = client.get("/en/models/?page=3")
     assert "105 models" in response.text
     assert "Page 3 of 3" in response.text
 
@@ -702,13 +702,13 @@ def test_a_count_under_the_cap_is_exact(client, many, monkeypatch):
 def test_the_applicant_list_caps_its_count_too(client, small_cap):
     for _ in range(5):
         ApplicantFactory()
-    response = client.get("/applicants/")
+    response = client.get("/en/applicants/")
     assert "More than 3 applicants" in response.text
     assert len(response.context["page"].object_list) == 5
 
 
 def test_the_backlog_count_is_exact_past_the_cap(client, many, small_cap):
-    response = client.get("/backlog/")
+    response = client.get("/en/backlog/")
     assert "105 submissions" in response.text
     assert "Page 1 of 3" in response.text
 
@@ -729,7 +729,7 @@ def page_ids(client, url):
     return [m.pk for m in client.get(url).context["page"].object_list]
 
 
-@pytest.mark.parametrize("url", ["/models/?q=Model", "/models/?q=Test+Model&page=3"])
+@pytest.mark.parametrize("url", ["/en/models/?q=Model", "/en/models/?q=Test+Model&page=3"])
 def test_a_search_with_many_matches_lists_the_same_rows_as_one_with_few(
     client, many, monkeypatch, url
 ):
@@ -743,12 +743,13 @@ def test_a_search_with_many_matches_lists_the_same_rows_as_one_with_few(
 def test_a_search_with_many_matches_costs_the_same_queries(
     client, many, small_cap, django_assert_num_queries
 ):
-    with django_assert_num_queries(8):
-        response = client.get("/models/?q=Model")
+    with django_assert_num_queries(13):
+        response = client.get("/en/models/?q=Model")
     assert len(response.context["page"].object_list) == 50
-    # The coverage line's entered counts are cached now.
-    with django_assert_num_queries(7):
-        client.get("/models/?q=Model&sort=name")
+    # The coverage line's entered counts and the facets' counts for this search (another
+    # sort counts the same) are cached now.
+    with django_assert_num_queries(6):
+        client.get("/en/models/?q=Model&sort=name")
 
 
 @pytest.mark.parametrize(
@@ -757,7 +758,7 @@ def test_a_search_with_many_matches_costs_the_same_queries(
 def test_a_search_alone_counts_every_match(client, many, query):
     expected = AIModelFilter(QueryDict(f"q={query}")).qs.count()
 
-    response = client.get(f"/models/?q={query}")
+    response = client.get(f"/en/models/?q={query}")
 
     assert response.context["page"].paginator.count == expected
 
@@ -772,7 +773,7 @@ def test_a_search_with_other_filters_is_counted_in_the_table(many):
 def test_early_pages_of_a_long_result_list_the_same_rows_read_in_index_order(
     client, many, monkeypatch, page
 ):
-    url = f"/models/?q=Model&page={page}"
+    url = f"/en/models/?q=Model&page={page}"
     monkeypatch.setattr(pagination, "EARLY_PAGE_SHARE", 1_000)
     sorted_rows = page_ids(client, url)
     monkeypatch.setattr(pagination, "EARLY_PAGE_SHARE", 1)
@@ -792,7 +793,7 @@ def test_early_pages_of_a_long_result_list_the_same_rows_read_in_index_order(
     ],
 )
 def test_a_sort_is_one_column(client, register, sort, problems):
-    response = client.get("/models/", {"sort": sort})
+    response = client.get("/en/models/", {"sort": sort})
     export = client.get("/models/export.csv", {"sort": sort})
 
     assert response.status_code == 200

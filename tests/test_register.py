@@ -126,7 +126,7 @@ def test_cumulative_entered_counts_meet_every_announced_total_but_registration_2
 
 
 def test_the_reports_page_explains_every_difference(client, loaded):
-    response = client.get("/reports/batches/")
+    response = client.get("/en/reports/batches/")
 
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text))
     assert text.count("No. 263 of the") == 7
@@ -144,13 +144,13 @@ def test_the_overview_and_the_models_page_say_how_much_of_the_record_is_held(cli
         "The register holds 1,842 of the 1,843 filings and registrations the CAC has "
         "announced, up to its latest list, published 2026-09-14."
     )
-    for url in ("/", "/models/"):
+    for url in ("/en/", "/en/models/"):
         text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", client.get(url).text))
         assert expected in text, url
 
 
 def test_an_empty_search_says_what_the_register_covers_and_never_implies_a_refusal(client, loaded):
-    text = re.sub(r"\s+", " ", client.get("/models/?q=Qwen").text)
+    text = re.sub(r"\s+", " ", client.get("/en/models/?q=Qwen").text)
 
     assert "No model matches these filters." in text
     assert "A name that is not found here is not in a published list under that name." in text
@@ -158,7 +158,7 @@ def test_an_empty_search_says_what_the_register_covers_and_never_implies_a_refus
 
 
 def test_an_empty_result_of_other_filters_makes_no_claim_about_the_name(client, loaded):
-    text = client.get("/models/?q=Apple&status=rejected").text
+    text = client.get("/en/models/?q=Apple&status=rejected").text
 
     assert "No model matches these filters." in text
     assert "not in a published list" not in text
@@ -291,13 +291,13 @@ def test_the_news_facts_are_on_the_listed_records(loaded):
 def test_the_names_the_news_used_find_the_merged_record(client, loaded, query, seq_no):
     ai_model = listed(Sequence.FILING, seq_no)
 
-    response = client.get("/models/", {"q": query})
+    response = client.get("/en/models/", {"q": query})
 
     assert ai_model.get_absolute_url() in response.text
 
 
 def test_the_batch_page_groups_rows_by_approval_date_and_cites_the_news(client, loaded):
-    text = re.sub(r"\s+", " ", client.get("/batches/cac-2024-04/").text)
+    text = re.sub(r"\s+", " ", client.get("/en/batches/cac-2024-04/").text)
 
     text = re.sub(r"<[^>]+>", "", text)
     assert "National filings · approved 2024-01-17 · 14 models" in text
@@ -307,9 +307,9 @@ def test_the_batch_page_groups_rows_by_approval_date_and_cites_the_news(client, 
 
 
 def test_a_round_split_across_pages_gives_its_whole_size_and_says_it_continues(client, loaded):
-    first = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", client.get("/batches/cac-2024-04/").text))
+    first = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", client.get("/en/batches/cac-2024-04/").text))
     second = re.sub(
-        r"\s+", " ", re.sub(r"<[^>]+>", "", client.get("/batches/cac-2024-04/?page=2").text)
+        r"\s+", " ", re.sub(r"<[^>]+>", "", client.get("/en/batches/cac-2024-04/?page=2").text)
     )
 
     # The 12 filings approved on 2024-03-11 are rows 100–111 of the list's 117: five end
@@ -327,13 +327,13 @@ def test_a_number_published_with_a_space_inside_is_found_typed_whole(client, loa
     spaced = AIModel.objects.filter(filing_number__contains=" ").order_by("pk").first()
     whole = spaced.filing_number.replace(" ", "")
 
-    response = client.get("/models/", {"q": whole})
+    response = client.get("/en/models/", {"q": whole})
 
     assert spaced.get_absolute_url() in response.text
 
 
 def test_a_month_only_announcement_is_shown_to_the_month(client, loaded):
-    text = re.sub(r"\s+", " ", client.get("/batches/cac-2024-08/").text)
+    text = re.sub(r"\s+", " ", client.get("/en/batches/cac-2024-08/").text)
 
     assert "Announced on 2024-08 (the day is not known)" in re.sub(r"<[^>]+>", " ", text).replace(
         "  ", " "
@@ -480,7 +480,7 @@ def test_a_company_that_files_a_model_and_registers_an_app_of_one_name_has_both(
 def test_search_finds_what_people_type(client, loaded, query, name):
     ai_model = AIModel.objects.get(name_zh=name)
 
-    response = client.get("/models/", {"q": query})
+    response = client.get("/en/models/", {"q": query})
 
     assert ai_model.get_absolute_url() in response.text
 

@@ -28,7 +28,7 @@ def search_sql(client, url):
 @pytest.mark.sqlite
 @pytest.mark.usefixtures("register")
 def test_sqlite_looks_a_two_character_word_up_in_the_index_vocabulary(client):
-    response, sql = search_sql(client, "/models/?q=文心")
+    response, sql = search_sql(client, "/en/models/?q=文心")
 
     assert [m.name_en for m in response.context["page"].object_list] == ["ERNIE Bot"]
     assert any("tracker_aimodel_search_terms" in text for text in sql)
@@ -37,7 +37,7 @@ def test_sqlite_looks_a_two_character_word_up_in_the_index_vocabulary(client):
 @pytest.mark.postgresql
 @pytest.mark.usefixtures("register")
 def test_postgresql_looks_a_two_character_word_up_in_the_bigram_index(client):
-    response, sql = search_sql(client, "/models/?q=文心")
+    response, sql = search_sql(client, "/en/models/?q=文心")
 
     assert [m.name_en for m in response.context["page"].object_list] == ["ERNIE Bot"]
     assert any("tracker_bigrams" in text for text in sql)
@@ -65,11 +65,11 @@ def test_postgresql_searches_match_the_expressions_of_their_indexes(query, index
 @pytest.mark.sqlite
 @pytest.mark.usefixtures("many", "small_cap")
 def test_sqlite_reads_a_search_with_many_matches_along_the_listing_order(client):
-    _response, sql = search_sql(client, "/models/?q=Model")
+    _response, sql = search_sql(client, "/en/models/?q=Model")
     assert sum(IN_INDEX_ORDER in text for text in sql) == 1
 
     # Only the default order has an index to read along.
-    _response, sql = search_sql(client, "/models/?q=Model&sort=name")
+    _response, sql = search_sql(client, "/en/models/?q=Model&sort=name")
     assert sum(IN_INDEX_ORDER in text for text in sql) == 0
 
 
@@ -82,7 +82,7 @@ def test_sqlite_reads_the_early_pages_of_a_long_result_in_index_order(
     # A page within the first 1/share of the result is early: with 1, every page is.
     monkeypatch.setattr(pagination, "EARLY_PAGE_SHARE", share)
 
-    _response, sql = search_sql(client, "/models/?q=Model&page=2")
+    _response, sql = search_sql(client, "/en/models/?q=Model&page=2")
 
     assert any(IN_INDEX_ORDER in text for text in sql) is in_order
 

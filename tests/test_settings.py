@@ -20,6 +20,7 @@ print(json.dumps({
         "DEBUG", "SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER", "SECURE_HSTS_SECONDS",
         "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SESSION_COOKIE_SECURE",
         "CSRF_COOKIE_SECURE", "MIDDLEWARE", "SECURE_CSP", "STORAGES", "ALLOWED_HOSTS",
+        "CACHES", "SESSION_ENGINE",
     ]
 }))
 """
@@ -156,3 +157,44 @@ def test_every_response_carries_a_content_security_policy(client):
     assert "default-src 'self'" in policy
     assert "object-src 'none'" in policy
     assert "frame-ancestors 'none'" in policy
+
+
+@pytest.mark.parametrize(
+    "variables, backend, location, sessions",
+    [
+        ({}, "locmem.LocMemCache", "tracker", "db"),
+        (
+            {"CACHE_URL": "redis://10.0.0.5:6379/2"},
+            "redis.RedisCache",
+            "redis://10.0.0.5:6379/2",
+            "cached_db",
+        ),
+        (
+            {"REDIS_URL": "redis://10.0.0.5:6379/0"},
+            "redis.RedisCache",
+            "redis://10.0.0.5:6379/0",
+            "cached_db",
+        ),
+        (
+            {"CACHE_URL": "db://shared_cache", "REDIS_URL": "redis://10.0.0.5:6379/0"},
+            "db.DatabaseCache",
+            "shared_cache",
+            "cached_db",
+        ),
+    ],
+)
+def test_a_shared_cache_holds_the_sessions_too(environment, variables, backend, location, sessions):
+    values = json.loads(run({**environment, **variables}, "-c", PRINT_SETTINGS).stdout)
+
+    assert values["CACHES"]["default"]["BACKEND"] == f"django.core.cache.backends.{backend}"
+    assert values["CACHES"]["default"]["LOCATION"] == location
+    assert values["SESSION_ENGINE"] == f"django.contrib.sessions.backends.{sessions}"
+
+
+def test_a_cache_address_of_another_kind_stops_the_start(environment):
+    result = run({**environment, "CACHE_URL": "memcached://10.0.0.5"}, "manage.py", "check")
+
+    assert result.returncode == 1
+    assert "CACHE_URL must start with redis://, rediss:// or db://: memcached://10.0.0.5" in (
+        result.stderr
+    )

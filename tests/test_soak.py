@@ -57,7 +57,7 @@ def test_a_short_soak_serves_every_page_and_loses_no_history():
     assert figure(r"steps expected, ([\d,]+) found", out) == expected
     assert "Integrity problems: 0" in out
     assert "“database is locked” 0 times, 0 tracebacks" in out
-    for path in ("/models/export.csv?status=national_review", "/feeds/approvals/", "/backlog/"):
+    for path in ("/models/export.csv?status=national_review", "/feeds/approvals/", "/en/backlog/"):
         assert path in out
 
 

@@ -139,11 +139,11 @@ def test_without_the_stamp_row_the_numbers_are_computed_each_time(register):
 
 def test_the_overview_shows_a_change_made_after_it_was_cached(client, register):
     _batch, pending = register
-    assert client.get("/").context["summary"].approved == 2
+    assert client.get("/en/").context["summary"].approved == 2
 
     AIModel.objects.filter(pk=pending.pk).update(
         status=Status.APPROVED, approved_on=days_ago(1), filing_number="Beijing-Y-2"
     )
 
-    assert client.get("/").context["summary"].approved == 3
-    assert client.get("/backlog/").context["summary"].backlog == 1
+    assert client.get("/en/").context["summary"].approved == 3
+    assert client.get("/en/backlog/").context["summary"].backlog == 1

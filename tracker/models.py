@@ -3,7 +3,7 @@ import itertools
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -117,11 +117,13 @@ def name_expression(prefix="", chinese_first=False):
 
     The same expressions are indexed, so a listing sorted by name reads an index in order.
     """
-    zh, en = _non_empty(f"{prefix}name_zh"), _non_empty(f"{prefix}name_en")
+    zh, en = non_empty(f"{prefix}name_zh"), non_empty(f"{prefix}name_en")
     return Coalesce(zh, en) if chinese_first else Coalesce(en, zh)
 
 
-def _non_empty(field):
+def non_empty(field):
+    """``field``, a text column, with an empty value read as unknown (NULL): a sort puts it
+    last, as it does every unknown value."""
     # The '' is written into the SQL, not passed as a parameter: SQLite uses an expression
     # index only for a query expression identical to the indexed one.
     return models.Func(
@@ -587,24 +589,6 @@ class AIModelQuerySet(models.QuerySet):
         rows = self.order_by().values_list(field, "status").annotate(n=models.Count("pk"))
         return {(value, status): n for value, status, n in rows}
 
-    def sectors(self):
-        """Every sector in use, sorted: one index seek per sector, whatever the row count.
-
-        A loose index scan (on aimodel_sector_idx): each step asks for the first sector
-        above the previous one, where SELECT DISTINCT would read every row.
-        """
-        table = connection.ops.quote_name(self.model._meta.db_table)
-        sql = (
-            f"WITH RECURSIVE s(sector) AS ("
-            f"SELECT MIN(sector) FROM {table} WHERE sector > '' "
-            f"UNION ALL SELECT (SELECT MIN(sector) FROM {table} WHERE sector > s.sector) "
-            f"FROM s WHERE s.sector IS NOT NULL) "
-            f"SELECT sector FROM s WHERE sector IS NOT NULL"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            return [row[0] for row in cursor.fetchall()]
-
 
 class AIModel(models.Model):
     name_zh = models.CharField(_("Chinese name"), max_length=200, blank=True)
@@ -790,7 +774,7 @@ class AIModel(models.Model):
             # An import matches its rows by filing number or by name, whatever the spaces.
             models.Index(fields=["number_key"], name="aimodel_number_key_idx"),
             models.Index(fields=["applicant", "name_key"], name="aimodel_name_key_idx"),
-            # The sector choices of /models/: a loose index scan, see AIModelQuerySet.sectors.
+            # /models/?sector=…, and the sector facet's counts (tracker.public.facets).
             models.Index(fields=["sector"], name="aimodel_sector_idx"),
             # The backlog: pending models, oldest submission first.
             models.Index(

@@ -2,7 +2,10 @@
 
 Migrations 0002 and 0003 keep the one-row table ``tracker_register_stamp`` up to date with
 triggers on every public table, from any process, raw SQL and bulk updates included:
-``version`` is never reused, ``changed_at`` is the time of the latest write. Cached numbers
+``version`` is never reused, ``changed_at`` is the time of the latest write. On PostgreSQL
+the stamp moves once per transaction, as it commits (migration 0006), so concurrent writers
+do not queue on its row; code inside a writing transaction sees the stamp from before it,
+which is what every other reader sees until the commit. Cached numbers
 are kept under the version (tracker.analysis.stats), and conditional requests are
 answered from both (tracker.public.conditional).
 """

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from tracker.bulk import CHUNK_SIZE
+from tracker.languages import neutral_path
 from tracker.models import AIModel, Applicant, Batch, Status, StatusChange, days_in_review
 
 BOM = "\ufeff"
@@ -126,9 +127,10 @@ class Export:
 
 
 def url_maker(base_url, route):
-    """A fast slug → absolute URL function: one ``reverse`` instead of one per row."""
+    """A fast slug → absolute URL function: one ``reverse`` instead of one per row. The
+    address has no language prefix: a file is read in every language."""
     placeholder = "__slug__"
-    template = base_url.rstrip("/") + reverse(route, args=[placeholder])
+    template = base_url.rstrip("/") + neutral_path(reverse(route, args=[placeholder]))
     head, tail = template.split(placeholder)
     return lambda slug: f"{head}{slug}{tail}"
 

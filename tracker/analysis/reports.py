@@ -5,7 +5,7 @@ import math
 import statistics
 from collections import defaultdict
 
-from django.db.models import Count, Max, Q, Subquery
+from django.db.models import Count, Max, Min, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -19,6 +19,8 @@ from tracker.models import (
     Jurisdiction,
     Scope,
     Sequence,
+    Status,
+    StatusChange,
     choice_label,
     latest_step,
 )
@@ -380,6 +382,22 @@ def status_as_of(on):
         .filter(status_then__isnull=False)
         .order_by("pk")
     )
+
+
+def status_as_of_counts(on):
+    """``stats.StatusCount`` of every status some model was in on ``on``, in workflow order."""
+    rows = status_as_of(on).order_by().values_list("status_then").annotate(n=Count("pk"))
+    found = dict(rows)
+    return [
+        stats.StatusCount(status, label, found[status])
+        for status, label in Status.choices
+        if status in found
+    ]
+
+
+def history_start():
+    """The day of the register's earliest status step: no status is known before it."""
+    return StatusChange.objects.aggregate(first=Min("happened_on"))["first"]
 
 
 def status_as_of_export(params, base_url):

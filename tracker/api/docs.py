@@ -57,6 +57,8 @@ def api_docs(request):
         "api_root": request.build_absolute_uri(reverse("api:api-root")),
         "schema_url": request.build_absolute_uri(reverse("api:schema")),
         "endpoints": endpoints(),
+        "models_page": reverse("tracker:model_list"),
+        "downloads_page": reverse("data:downloads"),
         "rate": settings.API_RATE,
         "default_page_size": DEFAULT_PAGE_SIZE,
         "max_page_size": MAX_PAGE_SIZE,

@@ -56,7 +56,7 @@ def index(request):
             "built_at": _moment(manifest["built_at"]),
             "register_changed_at": _moment(manifest["register_changed_at"]),
             "stale": not files.is_current(manifest, register_stamp.current()),
-            "manifest_url": reverse("tracker:download_file", args=[files.MANIFEST_NAME]),
+            "manifest_url": reverse("data:download_file", args=[files.MANIFEST_NAME]),
         }
     return render(request, "tracker/downloads.html", context)
 

@@ -865,11 +865,11 @@ def page_targets():
     rare = (name or "智元")[:2]
 
     def models(**params):
-        return "/models/?" + urlencode(params)
+        return "/en/models/?" + urlencode(params)
 
     return [
-        ("overview", "/"),
-        ("models", "/models/"),
+        ("overview", "/en/"),
+        ("models", "/en/models/"),
         ("models, pending status", models(status=S.NATIONAL_REVIEW)),
         ("models, jurisdiction", models(jurisdiction="BJ")),
         ("models, status+jurisdiction", models(status=S.APPROVED, jurisdiction="ZJ")),
@@ -878,13 +878,13 @@ def page_targets():
         ("models, sort -approved_on", models(sort="-approved_on")),
         ("models, sort name", models(sort="name")),
         (f"models, page {max(1, last_page - 1)}", models(page=max(1, last_page - 1))),
-        ("model detail", f"/models/{detail}/"),
-        ("applicants", "/applicants/"),
-        (f"applicant ({applicant['n']:,} models)", f"/applicants/{applicant['slug']}/"),
-        ("batches", "/batches/"),
-        (f"batch ({batch['n']:,} models)", f"/batches/{batch['slug']}/"),
-        ("backlog", "/backlog/"),
-        ("reports", "/reports/"),
+        ("model detail", f"/en/models/{detail}/"),
+        ("applicants", "/en/applicants/"),
+        (f"applicant ({applicant['n']:,} models)", f"/en/applicants/{applicant['slug']}/"),
+        ("batches", "/en/batches/"),
+        (f"batch ({batch['n']:,} models)", f"/en/batches/{batch['slug']}/"),
+        ("backlog", "/en/backlog/"),
+        ("reports", "/en/reports/"),
         ("feed", "/feeds/approvals/"),
         ("changes feed", "/feeds/changes/"),
         ("api models, approved", API_APPROVED + "&page_size=100"),

@@ -23,6 +23,7 @@ from tracker.analysis.exports import (
     HISTORY_HEADER,
     MODEL_HEADER,
 )
+from tracker.languages import neutral_path
 from tracker.models import PENDING_STATUSES, Batch, Status, in_language
 from tracker.opendata import datapackage as dp
 
@@ -129,24 +130,24 @@ def export_docs():
         ExportDoc(
             "models",
             _("Models"),
-            reverse("tracker:models_export"),
-            reverse("tracker:models_export"),
+            reverse("data:models_export"),
+            reverse("data:models_export"),
             MODEL_HEADER,
             MODEL_DESCRIPTIONS,
         ),
         ExportDoc(
             "applicants",
             _("Applicants"),
-            reverse("tracker:applicants_export"),
-            reverse("tracker:applicants_export"),
+            reverse("data:applicants_export"),
+            reverse("data:applicants_export"),
             APPLICANT_HEADER,
             _described(dp.APPLICANTS),
         ),
         ExportDoc(
             "backlog",
             _("Backlog"),
-            reverse("tracker:backlog_export"),
-            reverse("tracker:backlog_export"),
+            reverse("data:backlog_export"),
+            reverse("data:backlog_export"),
             BACKLOG_HEADER,
             BACKLOG_DESCRIPTIONS,
         ),
@@ -162,7 +163,7 @@ def export_docs():
             "batches",
             _("Batches (bulk download)"),
             "register-csv.zip: batches.csv",
-            reverse("tracker:downloads"),
+            reverse("data:downloads"),
             BATCH_HEADER,
             _described(dp.BATCHES),
         ),
@@ -170,7 +171,7 @@ def export_docs():
             "history",
             _("History (bulk download)"),
             "register-csv.zip: history.csv",
-            reverse("tracker:downloads"),
+            reverse("data:downloads"),
             HISTORY_HEADER,
             _described(dp.HISTORY),
         ),
@@ -202,7 +203,7 @@ def about(request):
             "slug", "title_zh", "title_en", "announced_on", "announced_precision", "source_url"
         ),
         "changed_at": changed_at,
-        "page_url": request.build_absolute_uri(reverse("tracker:about")),
+        "page_url": request.build_absolute_uri(neutral_path(reverse("tracker:about"))),
         "contact_email": settings.CONTACT_EMAIL,
     }
     return render(request, "tracker/about.html", context)

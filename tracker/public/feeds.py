@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tracker import audit
+from tracker.languages import neutral_path
 from tracker.models import AIModel, Status, published_order
 from tracker.public.filters import (
     AIModelFilter,
@@ -51,7 +52,15 @@ class ApprovalsFeed(Feed):
         # nowhere to show the explanation, so it is not passed on.
         approvals = AIModel.objects.public().approved()
         models, _problems = filter_models(request.GET, queryset=approvals)
-        return models.order_by(*published_order())[:FEED_SIZE]
+        items = list(models.order_by(*published_order())[:FEED_SIZE])
+        # An entry's id is the model's address without a language: the same in every one.
+        base = request.build_absolute_uri("/").rstrip("/")
+        for item in items:
+            item.guid = f"{base}{neutral_path(item.get_absolute_url())}"
+        return items
+
+    def item_guid(self, item):
+        return item.guid
 
     def item_title(self, item):
         return _("%(model)s — %(applicant)s") % {
@@ -183,7 +192,7 @@ class ChangesFeed(Feed):
         # Each change's own id: its model's page and its number, as an absolute address.
         base = request.build_absolute_uri("/").rstrip("/")
         for item in items:
-            item.guid = f"{base}{item.model.get_absolute_url()}#{item.anchor}"
+            item.guid = f"{base}{neutral_path(item.model.get_absolute_url())}#{item.anchor}"
         return items
 
     def item_title(self, item):

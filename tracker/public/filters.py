@@ -12,10 +12,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
+    Count,
     F,
+    OuterRef,
+    Subquery,
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.functional import cached_property
@@ -25,8 +29,10 @@ from django.utils.translation import gettext as _
 from django_filters.fields import BaseCSVField
 
 from tracker.models import (
+    PENDING_STATUSES,
     AIModel,
     Applicant,
+    ApplicantKind,
     Batch,
     ChangeKind,
     Correction,
@@ -38,6 +44,7 @@ from tracker.models import (
     StatusChange,
     days_in_review_expression,
     name_expression,
+    non_empty,
     sorted_by,
 )
 from tracker.search import (
@@ -70,6 +77,15 @@ SORT_KEYS = (
     "days_in_review",
 )
 DEFAULT_SORT = "-approved_on"
+# The statuses /applicants/ counts in each of its columns, by the column's sort key.
+STATUS_GROUPS = {
+    "models": tuple(Status.values),
+    "approved": (Status.APPROVED,),
+    "pending": PENDING_STATUSES,
+    "other": tuple(s for s in Status.values if s != Status.APPROVED and s not in PENDING_STATUSES),
+}
+APPLICANT_SORT_KEYS = ("name", "jurisdiction", "kind", *STATUS_GROUPS)
+APPLICANT_DEFAULT_SORT = "name"
 
 
 def localised_name(prefix=""):
@@ -85,11 +101,9 @@ def _sort_expression(key):
     if key == "jurisdiction":
         return F("applicant__jurisdiction__sort_order")
     if key == "status":
-        # Workflow order reads better than the alphabetical order of the codes.
-        return Case(
-            *(When(status=value, then=Value(i)) for i, value in enumerate(Status.values)),
-            default=Value(len(Status.values)),
-        )
+        return _choice_order("status", Status)
+    if key == "filing_number":
+        return non_empty("filing_number")
     if key == "batch":
         return F("batch__announced_on")
     if key == "days_in_review":
@@ -97,10 +111,66 @@ def _sort_expression(key):
     return F(key)
 
 
+def _choice_order(field, choices):
+    # The choices' own order (the workflow's, for statuses) reads better than the
+    # alphabetical order of their codes.
+    return Case(
+        *(When(**{field: value}, then=Value(i)) for i, value in enumerate(choices.values)),
+        default=Value(len(choices.values)),
+    )
+
+
 def ordering(sort):
     """Order by one whitelisted key, as every listing is sorted (``sorted_by``); the
     default sort is the published order."""
     return sorted_by(_sort_expression(sort.lstrip("-")), descending=sort.startswith("-"))
+
+
+def _applicant_sort_expression(key):
+    if key == "name":
+        return localised_name()
+    if key == "jurisdiction":
+        return F("jurisdiction__sort_order")
+    if key == "kind":
+        return _choice_order("kind", ApplicantKind)
+    # Counted per applicant from aimodel_applicant_status_idx alone; none counts 0.
+    counted = (
+        AIModel.objects.filter(applicant=OuterRef("pk"), status__in=STATUS_GROUPS[key])
+        .order_by()
+        .values("applicant")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+def applicant_ordering(sort):
+    """The order of /applicants/ by one of ``APPLICANT_SORT_KEYS``: unknown values last,
+    as every listing is sorted, and applicants with the same value by name."""
+    key = sort.lstrip("-")
+    first, _pk = sorted_by(_applicant_sort_expression(key), descending=sort.startswith("-"))
+    if key == "name":
+        return [first, "pk"]
+    return [first, localised_name().asc(), "pk"]
+
+
+def checked_sort(value, keys, default):
+    """The sort ``value`` asks for (one of ``keys``, "-" before it for descending), or
+    ``default`` and a sentence saying why ``value`` was ignored."""
+    value = normalise_name(value)
+    if not value:
+        return default, []
+    if value.removeprefix("-") in keys:
+        return value, []
+    return default, [ignored("sort", value, REASONS["sort"])]
+
+
+def ignored(param, value, reason):
+    return _("Ignored %(param)s “%(value)s”: %(reason)s") % {
+        "param": param,
+        "value": value,
+        "reason": reason,
+    }
 
 
 def one_value_only(name):
@@ -305,17 +375,12 @@ class AIModelFilter(django_filters.FilterSet):
     @cached_property
     def problems(self):
         """What was left out of the filtering and why, as sentences."""
-        ignored = [
-            _("Ignored %(param)s “%(value)s”: %(reason)s")
-            % {
-                # The sort parameter has no field on the page: it is named as in the address.
-                "param": name if name == "sort" else self.filters[name].label,
-                "value": value,
-                "reason": reason,
-            }
+        refused = [
+            # The sort parameter has no field on the page: it is named as in the address.
+            ignored(name if name == "sort" else self.filters[name].label, value, reason)
             for name, value, reason in self.refusals
         ]
-        return [*self._search_problems, *ignored]
+        return [*self._search_problems, *refused]
 
     @cached_property
     def active(self):
@@ -339,6 +404,16 @@ class AIModelFilter(django_filters.FilterSet):
             if cleaned.get(name):
                 active[name] = [(cleaned[name].isoformat(), cleaned[name].isoformat())]
         return active
+
+    def qs_without(self, name):
+        """The rows every applied filter but ``name`` selects, unordered: what the choices
+        of ``name`` are counted in (tracker.public.facets)."""
+        self.is_valid()
+        queryset = self.queryset.all()
+        for other, value in self.form.cleaned_data.items():
+            if other not in (name, "sort"):
+                queryset = self.filters[other].filter(queryset, value)
+        return queryset.order_by()
 
     def qs_for_many_matches(self):
         """The same rows as ``qs`` in the same order, read so that a page of a search with

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Count
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.text import Truncator
@@ -11,15 +12,11 @@ from django.utils.translation import gettext, gettext_lazy
 from tracker import audit, workflow
 from tracker.analysis import charts, stats
 from tracker.models import (
-    PENDING_STATUSES,
     AIModel,
     Applicant,
     Batch,
-    FilingType,
-    Jurisdiction,
     JurisdictionResolver,
     RecordType,
-    Scope,
     Sequence,
     Source,
     Status,
@@ -28,11 +25,18 @@ from tracker.models import (
 )
 from tracker.numbers import number_problems
 from tracker.public import pagination
+from tracker.public.facets import facets
 from tracker.public.filters import (
+    APPLICANT_DEFAULT_SORT,
+    APPLICANT_SORT_KEYS,
     DATE_PARAMS,
     DEFAULT_SORT,
+    SORT_KEYS,
+    STATUS_GROUPS,
     AIModelFilter,
+    applicant_ordering,
     checked_query,
+    checked_sort,
     localised_name,
 )
 from tracker.public.pagination import (
@@ -43,17 +47,6 @@ from tracker.public.pagination import (
 )
 
 BATCH_PER_PAGE = 100
-
-MODEL_COLUMNS = (
-    ("name", gettext_lazy("Name")),
-    ("applicant", gettext_lazy("Applicant")),
-    ("jurisdiction", gettext_lazy("Jurisdiction")),
-    ("filing_type", gettext_lazy("Type")),
-    ("status", gettext_lazy("Status")),
-    ("filing_number", gettext_lazy("Filing number")),
-    ("approved_on", gettext_lazy("Approved on")),
-    ("batch", gettext_lazy("Batch")),
-)
 
 
 def _render_list(request, template, context, page, page_problem, params=None):
@@ -69,23 +62,18 @@ def _render_list(request, template, context, page, page_problem, params=None):
     return render(request, template, context, status=404 if page is None else 200)
 
 
-def _sort_columns(params, columns, current):
-    """Header links that sort by a column, the second click reversing the order."""
-    result = []
-    for key, label in columns:
+def _sort_columns(params, keys, current):
+    """Each sort key's header link (by key, for the template's headers, which give the
+    labels): the second click reverses the order."""
+    result = {}
+    for key in keys:
         if current == key:
             direction, target = "ascending", f"-{key}"
         elif current == f"-{key}":
             direction, target = "descending", key
         else:
             direction, target = "", key
-        result.append(
-            {
-                "label": label,
-                "url": query_url(params, sort=target, page=None),
-                "direction": direction,
-            }
-        )
+        result[key] = {"url": query_url(params, sort=target, page=None), "direction": direction}
     return result
 
 
@@ -106,32 +94,19 @@ def _active_filters(filterset):
     return chips
 
 
-def _form_choices(filterset, batches):
-    selected = {
-        name: {value for value, _label in values} for name, values in filterset.active.items()
-    }
-
-    def options(name, choices):
-        return [(value, label, value in selected.get(name, ())) for value, label in choices]
-
-    sectors = AIModel.objects.sectors()
-    return {
-        "statuses": options("status", Status.choices),
-        "filing_types": options("filing_type", FilingType.choices),
-        "scopes": options("scope", Scope.choices),
-        "sectors": options("sector", [(s, s) for s in sectors]),
-        "jurisdictions": options(
-            "jurisdiction", [(j.code, j.name) for j in Jurisdiction.objects.all()]
-        ),
-        "batches": options(
-            "batch",
-            [
-                (b.slug, f"{b.announced_label} {b.title}")
-                for b in sorted(batches, key=lambda b: (b.announced_on, b.pk), reverse=True)
-            ],
-        ),
-        "applicants": filterset.active.get("applicant", []),
-    }
+def _date_fields(filterset):
+    """The date inputs as given, a refused one marked for assistive technology (the
+    problems above the listing say why)."""
+    refused = {name for name, _value, _reason in filterset.refusals}
+    return [
+        {
+            "name": name,
+            "label": filterset.filters[name].label,
+            "value": filterset.data.get(name, ""),
+            "invalid": name in refused,
+        }
+        for name in DATE_PARAMS
+    ]
 
 
 def usable(filterset):
@@ -141,6 +116,29 @@ def usable(filterset):
     for name, _value, _reason in filterset.refusals:
         params.pop(name, None)
     return params
+
+
+def _address(name, params):
+    return f"{reverse(name)}{query_url(params)}".rstrip("?")
+
+
+def _one_filter(name, value):
+    params = QueryDict(mutable=True)
+    params[name] = value
+    return params
+
+
+def format_links(params):
+    """The rows of a listing filtered by ``params`` (the /models/ filters, all usable) as
+    CSV, JSON and an Atom feed of their changes: each link carries what its target takes
+    (the feed follows changes as they come, in no other order)."""
+    unsorted = params.copy()
+    unsorted.pop("sort", None)
+    return {
+        "csv": _address("data:models_export", params),
+        "json": _address("api:model-list", params),
+        "atom": _address("data:changes_feed", unsorted),
+    }
 
 
 # The filters a title of /models/ puts in words, each a phrase around the title so far.
@@ -190,24 +188,26 @@ def model_list(request):
     )
     params = filterset.data
     sort = params.get("sort") or DEFAULT_SORT
+    register = stats.RegisterStats()
     # For the batch filter and the coverage line alike.
     batches = list(Batch.objects.all())
     context = {
-        "coverage": stats.RegisterStats().coverage(batches=batches),
+        "coverage": register.coverage(batches=batches),
         "filterset": filterset,
         "listing_title": listing_title(filterset),
         "problems": filterset.problems,
         "active_filters": _active_filters(filterset),
-        "columns": _sort_columns(params, MODEL_COLUMNS, sort),
+        "columns": _sort_columns(params, SORT_KEYS, sort),
         "sort": params.get("sort", ""),
         "query": params.get("q", ""),
         # An empty result of a search alone means the name is in no published list.
         "search_only": set(filterset.active) == {"q"},
-        "dates": {name: params.get(name, "") for name in DATE_PARAMS},
-        "export_url": f"{reverse('tracker:models_export')}{query_url(usable(filterset))}".rstrip(
-            "?"
-        ),
-        **_form_choices(filterset, batches),
+        "dates": _date_fields(filterset),
+        "formats": format_links(usable(filterset)),
+        "facets": facets(filterset, register, batches),
+        # The filter panel opens on the choices already made beyond a search.
+        "filters_open": bool(set(filterset.active) - {"q", "applicant"}),
+        "applicants": filterset.active.get("applicant", []),
     }
     return _render_list(request, "tracker/model_list.html", context, page, page_problem, params)
 
@@ -231,29 +231,36 @@ def model_detail(request, slug):
 
 
 def _count_models(applicants):
-    """Each applicant's models by status, counted for these applicants only (one query)."""
+    """Each applicant's models in each of ``STATUS_GROUPS`` (``n_models``, ``n_approved``,
+    …), counted for these applicants only (one query)."""
     counts = AIModel.objects.filter(applicant__in=applicants).status_counts("applicant")
     for applicant in applicants:
-        by_status = {status: counts.get((applicant.pk, status), 0) for status in Status.values}
-        for status, n in by_status.items():
-            setattr(applicant, f"n_{status}", n)
-        applicant.n_models = sum(by_status.values())
-        applicant.n_pending = sum(by_status[s] for s in PENDING_STATUSES)
-        applicant.n_other = applicant.n_models - applicant.n_pending - applicant.n_approved
+        for name, statuses in STATUS_GROUPS.items():
+            n = sum(counts.get((applicant.pk, status), 0) for status in statuses)
+            setattr(applicant, f"n_{name}", n)
 
 
 def applicant_list(request):
     query, problems = checked_query(request.GET.get("q", ""))
+    sort, sort_problems = checked_sort(
+        request.GET.get("sort", ""), APPLICANT_SORT_KEYS, APPLICANT_DEFAULT_SORT
+    )
     queryset = (
         Applicant.objects.search(query)
         .select_related("jurisdiction")
-        .order_by(localised_name().asc(), "pk")
+        .order_by(*applicant_ordering(sort))
     )
     page, page_problem = paginate(request, queryset)
     if page is not None:
         page.object_list = list(page.object_list)
         _count_models(page.object_list)
-    context = {"query": query, "problems": problems}
+    context = {
+        "query": query,
+        "problems": problems + sort_problems,
+        "columns": _sort_columns(request.GET, APPLICANT_SORT_KEYS, sort),
+        # The search form keeps a sort other than the default.
+        "sort": "" if sort == APPLICANT_DEFAULT_SORT else sort,
+    }
     return _render_list(request, "tracker/applicant_list.html", context, page, page_problem)
 
 
@@ -273,6 +280,7 @@ def applicant_detail(request, slug):
             if (applicant.pk, value) in counts
         ],
         "subsidiaries": applicant.subsidiaries.order_by(localised_name().asc(), "pk"),
+        "formats": format_links(_one_filter("applicant", applicant.slug)),
     }
     return _render_list(request, "tracker/applicant_detail.html", context, page, page_problem)
 
@@ -299,6 +307,7 @@ def batch_detail(request, slug):
         "batch": batch,
         "rounds": _rounds(batch, page) if page else [],
         "models_url": f"{reverse('tracker:model_list')}?batch={batch.slug}",
+        "formats": format_links(_one_filter("batch", batch.slug)),
     }
     return _render_list(request, "tracker/batch_detail.html", context, page, page_problem)
 

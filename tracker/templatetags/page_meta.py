@@ -6,6 +6,8 @@ from urllib.parse import urljoin
 from django import template
 from django.conf import settings
 
+from tracker import languages
+
 register = template.Library()
 
 # Open Graph names a locale language_TERRITORY.
@@ -45,6 +47,15 @@ def page_url(context):
     """This page's address at the site's public address (TRACKER_SITE_URL), not at the
     Host the request named: an error page for a refused Host must still render."""
     return urljoin(settings.SITE_URL, context["request"].get_full_path())
+
+
+@register.simple_tag(takes_context=True)
+def language_alternates(context):
+    """(hreflang, public address) of this page in each language, for <link rel=alternate>."""
+    return [
+        (hreflang, urljoin(settings.SITE_URL, path))
+        for hreflang, path in languages.alternates(context["request"])
+    ]
 
 
 @register.filter
