@@ -134,7 +134,9 @@ def cache_from_url(url):
         table = url.removeprefix("db://") or "tracker_cache"
         return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": table}
     if url:
-        raise ImproperlyConfigured(f"CACHE_URL must start with redis://, rediss:// or db://: {url}")
+        raise ImproperlyConfigured(
+            f"CACHE_URL (or REDIS_URL) must start with redis://, rediss:// or db://: {url}"
+        )
     return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tracker"}
 
 
@@ -142,15 +144,14 @@ def cache_from_url(url):
 # changes on every write, so no process ever serves numbers another one outdated; the API's
 # rate limit counts requests here too, which must be shared by every app instance.
 CACHES = {"default": cache_from_url(os.getenv("CACHE_URL") or os.getenv("REDIS_URL", ""))}
-SHARED_CACHE = CACHES["default"]["BACKEND"] != "django.core.cache.backends.locmem.LocMemCache"
 
-# Sessions are read from the cache where every instance shares it, and always written through
-# to the database: a restarted cache signs nobody out. A cache of this process's own would
-# keep a session another instance ended, so without a shared one they are read from the
-# database.
+# Sessions are read from Redis where every instance shares it, and always written through to
+# the database: a restarted cache signs nobody out. A cache of this process's own would keep
+# a session another instance ended, and the database cache would only read the database
+# twice, so otherwise they are read from the database.
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cached_db"
-    if SHARED_CACHE
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     else "django.contrib.sessions.backends.db"
 )
 

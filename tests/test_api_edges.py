@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import signing
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.http import http_date
 
@@ -20,6 +20,7 @@ from tracker.api import views
 from tracker.api.pagination import CURSOR_SALT
 from tracker.models import AIModel, Correction, Status, StatusChange
 from tracker.opendata import files
+from tracker.public.conditional import conditional
 
 pytestmark = pytest.mark.django_db
 
@@ -200,12 +201,24 @@ def test_if_none_match_star_is_no_copy_of_a_record(client, models):
     problem(response, 404)
 
 
-def test_a_page_that_sets_a_cookie_is_not_cached_by_shared_caches(client):
+def test_an_answer_that_sets_a_cookie_is_not_cached_by_shared_caches(rf, db):
+    def sets_a_cookie(request):
+        response = HttpResponse("This reader's own")
+        response.set_cookie("seen", "1")
+        return response
+
+    response = conditional(sets_a_cookie)(rf.get("/en/"))
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, max-age=60"
+
+
+def test_the_docs_page_sets_no_cookie_and_may_be_kept_by_shared_caches(client):
     response = client.get("/api/")
 
     assert response.status_code == 200
-    assert "csrftoken" in response.cookies
-    assert response["Cache-Control"] == "private, max-age=60"
+    assert not response.cookies
+    assert response["Cache-Control"] == "public, max-age=60"
 
 
 def test_the_schema_documents_the_error_answers_as_problem_documents(client):

@@ -224,9 +224,10 @@ def test_the_feed_query_count_does_not_grow(client, django_assert_num_queries, n
     for _ in range(n):
         AIModelFactory(status=Status.WITHDRAWN)
 
-    # The steps with their models and applicants, and the corrections (there are none).
-    with django_assert_num_queries(2):
+    # The register stamp, for the validators; the steps with their models and applicants,
+    # and the corrections (there are none).
+    with django_assert_num_queries(3):
         parse(client.get("/feeds/changes/"))
     # A filter naming a jurisdiction first checks that it exists.
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         parse(client.get("/feeds/changes/", {"jurisdiction": "BJ"}))

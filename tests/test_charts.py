@@ -459,11 +459,11 @@ def test_the_charts_page_reads_a_fixed_number_of_queries(
     )
     url = reverse("tracker:report_charts")
 
-    # 1: approvals per month and filing type; 2: approved models per jurisdiction;
-    # 3: the jurisdictions; 4: registrations per upstream model; 5: the most called upstream
-    # models; 6: approvals with both dates, for the time to approval; 7: its jurisdictions'
-    # names.
-    with django_assert_num_queries(7):
+    # 1: the register stamp, for the validators; 2: approvals per month and filing type;
+    # 3: approved models per jurisdiction; 4: the jurisdictions; 5: registrations per
+    # upstream model; 6: the most called upstream models; 7: approvals with both dates, for
+    # the time to approval; 8: its jurisdictions' names.
+    with django_assert_num_queries(8):
         response = client.get(url)
 
     assert response.status_code == 200
@@ -473,7 +473,7 @@ def test_an_empty_register_has_nothing_to_draw_yet(client, django_assert_num_que
     url = reverse("tracker:report_charts")
 
     # The same queries but the upstream models' rows, none being called.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         html = client.get(url).content.decode()
 
     assert "<svg" not in html.split("<main", 1)[1]
@@ -517,8 +517,8 @@ def test_the_time_to_approval_report_draws_its_chart_at_no_extra_query(
 ):
     url = reverse("tracker:report_time_to_approval")
 
-    # 1: approvals with both dates; 2: the jurisdictions' names.
-    with django_assert_num_queries(2):
+    # 1: the register stamp; 2: approvals with both dates; 3: the jurisdictions' names.
+    with django_assert_num_queries(3):
         html = client.get(url).content.decode()
 
     assert '<svg class="chart-svg chart-svg--bars"' in html

@@ -189,9 +189,10 @@ def test_an_entry_links_in_the_feeds_language_under_an_id_the_same_in_every_one(
 def test_feed_query_count_does_not_grow_with_the_register(client, django_assert_num_queries, n):
     ApprovedModelFactory.create_batch(n)
 
-    # 1. the approvals with applicant, jurisdiction and batch joined in.
-    with django_assert_num_queries(1):
+    # 1. the register stamp, for the validators; 2. the approvals with applicant,
+    # jurisdiction and batch joined in.
+    with django_assert_num_queries(2):
         parse(client.get("/feeds/approvals/"))
     # A filter naming a jurisdiction first checks that it exists.
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         parse(client.get("/feeds/approvals/", {"jurisdiction": "BJ"}))

@@ -62,8 +62,9 @@ def test_every_old_address_moves_for_good_to_the_readers_language(client, ernie,
 
         assert response.status_code == 301, old
         assert response["Location"] == f"/{language}{old}"
-        # A cache may keep the redirect only for the same language preferences.
+        # Only the reader's browser may keep the redirect, for the same preferences.
         assert response["Vary"] == "Accept-Language, Cookie"
+        assert response["Cache-Control"] == "private"
         assert client.get(response["Location"]).status_code == 200, old
 
 
@@ -93,8 +94,8 @@ def test_the_address_decides_the_language_whatever_the_reader_prefers(client, er
     assert chinese["Content-Language"] == "zh-hans"
     assert '<html lang="en">' in english.text
     assert "<h1>ERNIE Bot</h1>" in english.text
-    # The page no longer depends on the browser's language.
-    assert "Accept-Language" not in english["Vary"]
+    # The page depends on neither the browser's language nor the cookie.
+    assert not english.has_header("Vary")
 
 
 def test_an_unknown_address_is_a_404_not_a_redirect(client, db):
@@ -202,3 +203,41 @@ def test_the_reverse_of_a_page_carries_the_active_language(db):
         assert reverse("tracker:model_list") == "/zh-hans/models/"
         assert reverse("data:models_export") == "/models/export.csv"
     assert reverse("tracker:overview") == "/en/"
+
+
+DATA_ADDRESS = re.compile(
+    r"^/(static/|api/|downloads/|feeds/|i18n/|models/export\.csv|applicants/export\.csv"
+    r"|backlog/export\.csv|batches/[^/]+/export\.csv|reports/[^/]+\.csv)"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_every_link_of_a_page_stays_in_its_language(client, ernie, language):
+    pages = [
+        "",
+        "about/",
+        "backlog/",
+        "models/?status=approved",
+        f"models/{ernie.slug}/",
+        "applicants/",
+        f"applicants/{ernie.applicant.slug}/",
+        "batches/",
+        f"batches/{ernie.batch.slug}/",
+        "reports/",
+        "reports/charts/",
+        "reports/time-to-approval/",
+        "reports/backlog-ageing/",
+        "reports/batches/",
+        "reports/status-as-of/",
+    ]
+    for page in pages:
+        response = client.get(f"/{language}/{page}")
+        assert response.status_code == 200, page
+        links = re.findall(r'(?:href|action)="(/[^"]*)"', response.text)
+        assert links, page
+        strays = [
+            link
+            for link in links
+            if not link.startswith(f"/{language}/") and not DATA_ADDRESS.match(link)
+        ]
+        assert strays == [], page

@@ -604,14 +604,14 @@ def test_models_listing_query_count_does_not_grow_with_rows(client, django_asser
 @pytest.mark.parametrize("n", [2, 12])
 def test_detail_pages_query_counts_do_not_grow_with_rows(client, django_assert_num_queries, n):
     batch, applicant, registered = make_rows(n)
-    # The model with its applicant, jurisdiction, batch and upstream; the regions numbers
-    # name; its sources; its registrations; history; its corrections (none, so no linked
-    # records to name).
-    with django_assert_num_queries(6):
+    # The register stamp; the model with its applicant, jurisdiction, batch and upstream;
+    # the regions numbers name; its sources; its registrations; history; its corrections
+    # (none, so no linked records to name).
+    with django_assert_num_queries(7):
         client.get(registered.upstream.get_absolute_url())
-    # The applicant and parent; its model count, page ids and rows; counts by status;
-    # its subsidiaries.
-    with django_assert_num_queries(6):
+    # The register stamp; the applicant and parent; its model count, page ids and rows;
+    # counts by status; its subsidiaries.
+    with django_assert_num_queries(7):
         client.get(applicant.get_absolute_url())
     # The batch; the register's stamp; entered counts (cached after); the page count; the
     # page's rows; the sizes of its approval rounds; the sources that named them.
@@ -624,10 +624,10 @@ def test_detail_pages_query_counts_do_not_grow_with_rows(client, django_assert_n
 @pytest.mark.parametrize("n", [2, 12])
 def test_applicant_and_batch_listing_query_counts_do_not_grow(client, django_assert_num_queries, n):
     make_rows(n)
-    # The count; the page's rows; their counts by status.
-    with django_assert_num_queries(3):
+    # The register stamp; the count; the page's rows; their counts by status.
+    with django_assert_num_queries(4):
         client.get("/en/applicants/")
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         client.get("/en/applicants/?q=Test")
     # The count; the page's batches; the register's stamp; entered counts (cached after).
     with django_assert_num_queries(4):

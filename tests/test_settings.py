@@ -179,11 +179,13 @@ def test_every_response_carries_a_content_security_policy(client):
             {"CACHE_URL": "db://shared_cache", "REDIS_URL": "redis://10.0.0.5:6379/0"},
             "db.DatabaseCache",
             "shared_cache",
-            "cached_db",
+            "db",
         ),
     ],
 )
-def test_a_shared_cache_holds_the_sessions_too(environment, variables, backend, location, sessions):
+def test_redis_as_the_cache_holds_the_sessions_too(
+    environment, variables, backend, location, sessions
+):
     values = json.loads(run({**environment, **variables}, "-c", PRINT_SETTINGS).stdout)
 
     assert values["CACHES"]["default"]["BACKEND"] == f"django.core.cache.backends.{backend}"
@@ -195,6 +197,7 @@ def test_a_cache_address_of_another_kind_stops_the_start(environment):
     result = run({**environment, "CACHE_URL": "memcached://10.0.0.5"}, "manage.py", "check")
 
     assert result.returncode == 1
-    assert "CACHE_URL must start with redis://, rediss:// or db://: memcached://10.0.0.5" in (
-        result.stderr
-    )
+    assert (
+        "CACHE_URL (or REDIS_URL) must start with redis://, rediss:// or db://: "
+        "memcached://10.0.0.5"
+    ) in result.stderr

@@ -7,7 +7,8 @@ from django.db import connection, connections, transaction
 
 from tests.factories import AIModelFactory, ApplicantFactory
 from tracker import stamp
-from tracker.models import AIModel, Applicant
+from tracker.analysis import stats
+from tracker.models import AIModel, Applicant, Status
 
 # Committed transactions; serialized rollback restores the rows of the data migrations.
 pytestmark = [
@@ -57,8 +58,14 @@ def test_the_stamp_moves_once_per_transaction_when_it_commits(other):
         for n in range(3):
             AIModelFactory(applicant=applicant, name_en=f"Model {n}")
         Applicant.objects.filter(pk=applicant.pk).update(name_en="Renamed")
-        # Inside the transaction, and to everyone else, the register has not changed yet.
-        assert stamp.current() == before
+        # Inside the transaction, and to everyone else, the register has not changed yet;
+        # inside, the stamp says so.
+        inside = stamp.current()
+        assert (inside.version, inside.changed_at, inside.settled) == (
+            before.version,
+            before.changed_at,
+            False,
+        )
         assert other_stamp(other) == before.version
 
     after = stamp.current()
@@ -95,3 +102,19 @@ def test_a_truncate_moves_the_stamp():
         cursor.execute("TRUNCATE tracker_source_ai_models")
 
     assert stamp.register_stamp() > before
+
+
+def test_numbers_read_inside_a_writing_transaction_are_never_kept(other):
+    applicant = ApplicantFactory()
+    AIModelFactory(applicant=applicant, status=Status.NATIONAL_REVIEW)
+    assert stamp.current().settled
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        AIModelFactory(applicant=applicant, status=Status.NATIONAL_REVIEW)
+        assert not stamp.current().settled
+        # Counted with this transaction's own row, and not kept for anyone else.
+        assert stats.RegisterStats().summary.backlog == 2
+        raise RuntimeError("Given up")
+
+    assert stamp.current().settled
+    assert stats.RegisterStats().summary.backlog == 1

@@ -136,8 +136,8 @@ def test_a_date_after_today_shows_the_register_as_it_stands_and_says_so(client, 
 def test_a_date_before_the_history_starts_says_when_it_starts(
     client, history, django_assert_num_queries
 ):
-    # 1: the earliest step; nothing else to read.
-    with django_assert_num_queries(1):
+    # 1: the register stamp; 2: the earliest step; nothing else to read.
+    with django_assert_num_queries(2):
         response = client.get(url(), {"date": "2023-12-31"})
 
     assert response.status_code == 200
@@ -161,8 +161,9 @@ def test_an_empty_register_says_it_has_no_history(client):
 def test_the_page_reads_a_fixed_number_of_queries(client, django_assert_num_queries, n):
     ApprovedModelFactory.create_batch(n)
 
-    # 1: the earliest step; 2: the statuses counted; 3: the page's rows with their applicants.
-    with django_assert_num_queries(3):
+    # 1: the register stamp; 2: the earliest step; 3: the statuses counted; 4: the page's
+    # rows with their applicants.
+    with django_assert_num_queries(4):
         response = client.get(url(), {"date": "2024-12-31"})
 
     assert len(rows_of(response.content.decode())) == min(n, 50)

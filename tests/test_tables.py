@@ -323,6 +323,13 @@ def test_a_bad_sort_on_the_models_page_is_reported_not_an_error(client, models, 
     assert f"Ignored sort “{sort}”: not a column that can be sorted." in response.text
     # The default order: newest approval first.
     assert headings(response)[:3] == ["Heron", "Kestrel", "Osprey"]
+    # Its column says so, and the form does not send the ignored sort again.
+    assert response.text.count("aria-sort=") == 1
+    assert (
+        '<th scope="col" aria-sort="descending"><a href="?sort=approved_on">Approved on'
+        '&nbsp;<span aria-hidden="true">▼</span></a></th>'
+    ) in response.text
+    assert 'name="sort"' not in response.text
 
 
 @pytest.mark.parametrize(
@@ -477,12 +484,13 @@ def test_a_bad_applicant_sort_with_a_long_search_reports_both(client, models):
 def test_the_applicants_page_query_count_does_not_grow_with_rows(
     client, models, django_assert_num_queries, sort
 ):
-    # The count; the page's applicants in order; their models counted by status.
-    with django_assert_num_queries(3):
+    # The register stamp; the count; the page's applicants in order; their models counted
+    # by status.
+    with django_assert_num_queries(4):
         client.get(applicants_url(), {"sort": sort})
     for i in range(12):
         AIModelFactory(applicant=ApplicantFactory(), submitted_on=days_ago(i))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         assert len(rows_of(client.get(applicants_url(), {"sort": sort}))) == 16
 
 

@@ -2,7 +2,9 @@
 
 The public pages live under a language prefix (``/en/models/``, ``/zh-hans/models/``), so a
 shared link opens in the language it was shared in. The data addresses (exports, feeds, the
-API, downloads) have none: a file is the same in every language. A page's address without
+API, downloads) have none: what they hold and link to is the same in every language (where
+they have words, such as a feed's titles, those follow the reader's cookie or browser, and
+addresses in files have no language either). A page's address without
 its prefix, as every link made before the prefixes, redirects permanently to the prefixed one
 in the visitor's language (cookie, then ``Accept-Language``).
 """
@@ -12,6 +14,7 @@ from django.http import HttpResponsePermanentRedirect
 from django.middleware.locale import LocaleMiddleware
 from django.urls import translate_url
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 
 # hreflang takes a BCP 47 tag; Django's language codes are lower case.
 HREFLANG = {"en": "en", "zh-hans": "zh-Hans"}
@@ -38,6 +41,16 @@ def alternates(request):
 
 
 class LanguagePrefixMiddleware(LocaleMiddleware):
-    """Django's, but an unprefixed page address is moved for good: ``301``, not ``302``."""
+    """Django's, but an unprefixed page address is moved for good: ``301``, not ``302``.
+    The reader's language picks where it leads, so only the reader's own browser may keep
+    the redirect, never a cache shared with others."""
 
     response_redirect_class = HttpResponsePermanentRedirect
+
+    def process_response(self, request, response):
+        response = super().process_response(request, response)
+        if response.status_code == 301 and not translation.get_language_from_path(
+            request.path_info
+        ):
+            patch_cache_control(response, private=True)
+        return response

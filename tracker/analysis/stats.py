@@ -14,8 +14,8 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
+from tracker import stamp
 from tracker.models import PENDING_STATUSES, AIModel, Batch, FilingType, Status
-from tracker.stamp import register_stamp
 
 # The stamp already invalidates; the timeout only lets stale entries of a busy cache go.
 CACHE_TIMEOUT = 24 * 60 * 60
@@ -27,13 +27,14 @@ class RegisterStats:
 
     The stamp is read first: a write that lands while a number is being computed changes
     the stamp, so a number is never kept under a stamp older than the rows it counted.
-    Stamps are never reused (a rolled-back write leaves a fresh value behind on the next
-    write), so a number computed inside a transaction that is later rolled back is never
-    served for another state of the register.
+    Inside a transaction whose writes the stamp does not cover yet (it moves as they commit,
+    on PostgreSQL), numbers are computed but never kept: they may count rows no one else
+    sees, or ever will.
     """
 
     def __init__(self):
-        self.stamp = register_stamp()
+        state = stamp.current()
+        self.stamp = None if state is None or not state.settled else state.version
 
     def cached(self, name, compute):
         if self.stamp is None:

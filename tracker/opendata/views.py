@@ -8,10 +8,12 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import condition
 
 from tracker import stamp as register_stamp
 from tracker.models import in_language
 from tracker.opendata import files
+from tracker.public.conditional import conditional
 
 DESCRIPTIONS = {
     files.SQLITE_NAME: _(
@@ -38,6 +40,29 @@ def _moment(text):
     return datetime.datetime.fromisoformat(text) if text else None
 
 
+def _build(request):
+    """The build the page lists, and when it was made: part of the page's validators."""
+    current = files.published()
+    if current is None:
+        return None, None
+    return current.directory.name, _moment(current.manifest["built_at"])
+
+
+def _file_etag(request, name):
+    """A file's own checksum (the manifest's: the build that wrote it)."""
+    current = files.published()
+    if current is None:
+        return None
+    entry = current.entry(name)
+    return entry["sha256"] if entry else current.directory.name
+
+
+def _file_built_at(request, name):
+    current = files.published()
+    return None if current is None else _moment(current.manifest["built_at"])
+
+
+@conditional(depends_on=_build)
 def index(request):
     current = files.published()
     context = {"current": current, "stale": False}
@@ -61,6 +86,7 @@ def index(request):
     return render(request, "tracker/downloads.html", context)
 
 
+@condition(etag_func=_file_etag, last_modified_func=_file_built_at)
 def download(request, name):
     """One file of the current build, by a name its manifest lists: nothing else of the
     directory can be named, so no path leads out of it."""

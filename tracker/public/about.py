@@ -26,6 +26,7 @@ from tracker.analysis.exports import (
 from tracker.languages import neutral_path
 from tracker.models import PENDING_STATUSES, Batch, Status, in_language
 from tracker.opendata import datapackage as dp
+from tracker.public.conditional import conditional
 
 STATUS_MEANINGS = {
     Status.SUBMITTED: _(
@@ -188,6 +189,7 @@ def _columns(doc):
     return rows
 
 
+@conditional
 def about(request):
     current = register_stamp.current()
     changed_at = timezone.localtime(current.changed_at) if current else None

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, quote_etag
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_language_from_path
 
 import tracker
 from tracker import stamp
@@ -32,10 +32,11 @@ def fingerprint(*parts):
 
 
 def question(request, leave_out=()):
-    """What a request asks, as an answer depends on it: the path, the reader's language
-    and the parameters (but ``leave_out``), in any order."""
+    """What a request asks, as an answer depends on it: the host (answers carry absolute
+    addresses), the path, the reader's language and the parameters (but ``leave_out``), in
+    any order."""
     query = sorted((name, values) for name, values in request.GET.lists() if name not in leave_out)
-    return request.path, get_language(), query
+    return request.get_host(), request.path, get_language(), query
 
 
 @cache
@@ -53,39 +54,51 @@ def code_version():
     return digest.hexdigest()
 
 
-def validators(request, state):
-    """The ETag and the Last-Modified timestamp of ``request``'s answer in ``state``.
+def _nothing(request):
+    return None, None
+
+
+def validators(request, state, extra=None, extra_changed_at=None):
+    """The ETag and the Last-Modified timestamp of ``request``'s answer in ``state``, and in
+    ``extra`` (anything else it depends on, which last changed at ``extra_changed_at``).
 
     Days in review count to today: the day is part of the answer, and its first moment is
     the earliest Last-Modified an answer can have.
     """
     today = timezone.localdate()
-    etag = quote_etag(fingerprint(state.version, today, code_version(), *question(request)))
+    etag = quote_etag(fingerprint(state.version, today, code_version(), *question(request), extra))
     midnight = datetime.datetime.combine(today, datetime.time.min, timezone.get_current_timezone())
-    return etag, int(max(state.changed_at, midnight).timestamp())
+    moments = [state.changed_at, midnight, extra_changed_at]
+    return etag, int(max(moment for moment in moments if moment is not None).timestamp())
 
 
-def conditional(view):
+def conditional(view=None, *, depends_on=None):
     """Answer GET and HEAD with validators and caching headers, and ``304`` when the
-    client's copy is current."""
+    client's copy is current. ``depends_on(request)``, if given, names what else the answer
+    depends on and when that last changed, as ``(key, aware datetime or None)``: the
+    downloads page, the build it lists."""
+    if view is None:
+        return lambda view: conditional(view, depends_on=depends_on)
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
         state = stamp.current()
-        if state is None:
+        if state is None or not state.settled:
+            # No stamp, or one that does not cover this transaction's own writes yet.
             return view(request, *args, **kwargs)
         # Read once: the answer may state it too (the API's data_changed_at).
         request.register_state = state
-        etag, last_modified = validators(request, state)
+        etag, last_modified = validators(request, state, *(depends_on or _nothing)(request))
         response = None
         # "If-None-Match: *" would answer 304 for any address, a record that does not exist
         # included: only a copy's own ETag is taken.
         if request.headers.get("If-None-Match", "").strip() != "*":
             response = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if response is None:
-            response = view(request, *args, **kwargs)
+            with stamp.known(state):
+                response = view(request, *args, **kwargs)
         if response.status_code in (200, 304):
             response.headers.setdefault("ETag", etag)
             response.headers.setdefault("Last-Modified", http_date(last_modified))
@@ -95,7 +108,9 @@ def conditional(view):
                 patch_cache_control(response, private=True, max_age=MAX_AGE)
             else:
                 patch_cache_control(response, public=True, max_age=MAX_AGE)
-        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        if not get_language_from_path(request.path_info):
+            # The language comes from the cookie or the browser's preference.
+            patch_vary_headers(response, ("Accept-Language", "Cookie"))
         return response
 
     return wrapped

@@ -1,17 +1,18 @@
-"""The public data: exports, feeds and downloads, at addresses without a language prefix (a
-file is the same in every language)."""
+"""The public data: exports, feeds and downloads, at addresses without a language prefix
+(tracker.languages says why)."""
 
 from django.urls import include, path
 
 from tracker.public import downloads, reports
+from tracker.public.conditional import conditional
 from tracker.public.feeds import ApprovalsFeed, ChangesFeed
 
 app_name = "data"
 
 urlpatterns = [
     path("backlog/export.csv", downloads.backlog_csv, name="backlog_export"),
-    path("feeds/approvals/", ApprovalsFeed(), name="approvals_feed"),
-    path("feeds/changes/", ChangesFeed(), name="changes_feed"),
+    path("feeds/approvals/", conditional(ApprovalsFeed()), name="approvals_feed"),
+    path("feeds/changes/", conditional(ChangesFeed()), name="changes_feed"),
     path("models/export.csv", downloads.models_csv, name="models_export"),
     path("applicants/export.csv", downloads.applicants_csv, name="applicants_export"),
     path("batches/<slug:slug>/export.csv", downloads.batch_csv, name="batch_export"),

@@ -12,6 +12,7 @@ from tracker.analysis.exports import (
     models_export,
 )
 from tracker.models import Batch
+from tracker.public.conditional import conditional
 from tracker.public.filters import AIModelFilter
 
 
@@ -20,6 +21,7 @@ def site_url(request):
     return request.build_absolute_uri("/")
 
 
+@conditional
 def models_csv(request):
     """The models the /models/ filters select. A filter the export cannot use refuses it
     (400, in plain text): a typo must never export the whole register instead."""
@@ -34,13 +36,16 @@ def models_csv(request):
     return export.response()
 
 
+@conditional
 def applicants_csv(request):
     return applicants_export(site_url(request)).response()
 
 
+@conditional
 def backlog_csv(request):
     return backlog_export(site_url(request)).response()
 
 
+@conditional
 def batch_csv(request, slug):
     return batch_export(get_object_or_404(Batch, slug=slug)).response()

@@ -65,7 +65,10 @@ def count(filterset):
 
 
 def _cache_name(filterset):
-    applied = {name: [value for value, _label in pairs] for name, pairs in filterset.active.items()}
+    """The same filters in any order, or with their values in any order, share one entry."""
+    applied = {
+        name: sorted(value for value, _label in pairs) for name, pairs in filterset.active.items()
+    }
     text = json.dumps(applied, sort_keys=True, ensure_ascii=False)
     return f"facets:{hashlib.sha256(text.encode()).hexdigest()}"
 

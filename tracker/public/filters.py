@@ -415,6 +415,13 @@ class AIModelFilter(django_filters.FilterSet):
                 queryset = self.filters[other].filter(queryset, value)
         return queryset.order_by()
 
+    @property
+    def applied_sort(self):
+        """The sort the listing applies: the one asked for, or the default when it asked
+        for none or for one that cannot be used."""
+        self.is_valid()
+        return (self.form.cleaned_data.get("sort") or [DEFAULT_SORT])[0]
+
     def qs_for_many_matches(self):
         """The same rows as ``qs`` in the same order, read so that a page of a search with
         many matches stops early; None when that would not help.
@@ -422,10 +429,9 @@ class AIModelFilter(django_filters.FilterSet):
         Only the default order has an index to read along, and only words looked up in the
         search index can be checked row by row at no cost.
         """
-        self.is_valid()
-        cleaned = self.form.cleaned_data
-        sort = (cleaned.get("sort") or [DEFAULT_SORT])[0]
-        if not looks_up_in_index(cleaned.get("q") or "") or sort != DEFAULT_SORT:
+        if not looks_up_in_index(self.form.cleaned_data.get("q") or "") or (
+            self.applied_sort != DEFAULT_SORT
+        ):
             return None
         self.search_in_index_order = True
         try:

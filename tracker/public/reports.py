@@ -23,13 +23,16 @@ from tracker.analysis.reports import (
     time_to_approval,
 )
 from tracker.models import Jurisdiction
+from tracker.public.conditional import conditional
 from tracker.public.pagination import page_links, paginate, query_url
 
 
+@conditional
 def index(request):
     return render(request, "tracker/reports.html", {"today": timezone.localdate()})
 
 
+@conditional
 def time_to_approval_page(request):
     table = time_to_approval()
     sections = [(dimension, DIMENSIONS[dimension], rows) for dimension, rows in table.items()]
@@ -37,6 +40,7 @@ def time_to_approval_page(request):
     return render(request, "tracker/reports_time_to_approval.html", context)
 
 
+@conditional
 def charts_page(request):
     by_jurisdiction = breakdowns.approved_by_jurisdiction()
     tiles = charts.tile_map(by_jurisdiction, list(Jurisdiction.objects.all()))
@@ -109,6 +113,7 @@ def _time_chart(rows):
     )
 
 
+@conditional
 def backlog_ageing_page(request):
     columns = [*(bucket[1] for bucket in AGE_BUCKETS), gettext("Date unknown"), gettext("Total")]
     return render(
@@ -125,10 +130,12 @@ def backlog_ageing_page(request):
     )
 
 
+@conditional
 def batches_page(request):
     return render(request, "tracker/reports_batches.html", {"rows": batch_reconciliation()})
 
 
+@conditional
 def status_as_of_page(request):
     today = timezone.localdate()
     typed = request.GET.get("date", "").strip()
@@ -167,6 +174,7 @@ def _bad_request(request, error):
     return render(request, "tracker/reports_error.html", {"message": str(error)}, status=400)
 
 
+@conditional
 def report_csv(request, name):
     try:
         export = report_export(name, request.GET, request.build_absolute_uri("/"))

@@ -25,6 +25,7 @@ from tracker.models import (
 )
 from tracker.numbers import number_problems
 from tracker.public import pagination
+from tracker.public.conditional import conditional
 from tracker.public.facets import facets
 from tracker.public.filters import (
     APPLICANT_DEFAULT_SORT,
@@ -177,6 +178,7 @@ def listing_title(filterset):
     return title
 
 
+@conditional
 def model_list(request):
     filterset = AIModelFilter(request.GET)
     queryset = filterset.qs
@@ -187,7 +189,7 @@ def model_list(request):
         counter=filterset.count_in_search_index,
     )
     params = filterset.data
-    sort = params.get("sort") or DEFAULT_SORT
+    sort = filterset.applied_sort
     register = stats.RegisterStats()
     # For the batch filter and the coverage line alike.
     batches = list(Batch.objects.all())
@@ -198,7 +200,8 @@ def model_list(request):
         "problems": filterset.problems,
         "active_filters": _active_filters(filterset),
         "columns": _sort_columns(params, SORT_KEYS, sort),
-        "sort": params.get("sort", ""),
+        # The form carries a sort it can use, never an ignored one.
+        "sort": "" if sort == DEFAULT_SORT else sort,
         "query": params.get("q", ""),
         # An empty result of a search alone means the name is in no published list.
         "search_only": set(filterset.active) == {"q"},
@@ -212,6 +215,7 @@ def model_list(request):
     return _render_list(request, "tracker/model_list.html", context, page, page_problem, params)
 
 
+@conditional
 def model_detail(request, slug):
     ai_model = get_object_or_404(
         AIModel.objects.public().select_related("upstream__applicant"),
@@ -240,6 +244,7 @@ def _count_models(applicants):
             setattr(applicant, f"n_{name}", n)
 
 
+@conditional
 def applicant_list(request):
     query, problems = checked_query(request.GET.get("q", ""))
     sort, sort_problems = checked_sort(
@@ -264,6 +269,7 @@ def applicant_list(request):
     return _render_list(request, "tracker/applicant_list.html", context, page, page_problem)
 
 
+@conditional
 def applicant_detail(request, slug):
     applicant = get_object_or_404(
         Applicant.objects.select_related("jurisdiction", "parent"), slug=slug
@@ -285,6 +291,7 @@ def applicant_detail(request, slug):
     return _render_list(request, "tracker/applicant_detail.html", context, page, page_problem)
 
 
+@conditional
 def batch_list(request):
     page, page_problem = paginate(request, Batch.objects.all())
     if page is not None:
@@ -298,6 +305,7 @@ def batch_list(request):
 BATCH_ORDER = ("sequence", "approved_on", "seq_no", "pk")
 
 
+@conditional
 def batch_detail(request, slug):
     batch = get_object_or_404(Batch, slug=slug)
     stats.RegisterStats().with_entered_counts([batch])
@@ -365,6 +373,7 @@ def _rounds(batch, page):
 LATEST_BATCHES = 5
 
 
+@conditional
 def overview(request):
     register = stats.RegisterStats()
     timeline = register.batch_timeline()
@@ -379,6 +388,7 @@ def overview(request):
     return render(request, "tracker/overview.html", context)
 
 
+@conditional
 def backlog(request):
     register = stats.RegisterStats()
     summary = register.summary
