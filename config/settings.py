@@ -228,8 +228,13 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# The JSON API (tracker.api): public, read-only, JSON only, no sessions or credentials.
+# Requests per client to the expensive paths (tracker.limits); signed-in staff are exempt.
 API_RATE = os.getenv("TRACKER_API_RATE", "300/minute")
+EXPORT_RATE = os.getenv("TRACKER_EXPORT_RATE", "30/minute")
+SEARCH_RATE = os.getenv("TRACKER_SEARCH_RATE", "120/minute")
+FEED_RATE = os.getenv("TRACKER_FEED_RATE", "60/minute")
+
+# The JSON API (tracker.api): public, read-only, JSON only, no sessions or credentials.
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["tracker.api.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],

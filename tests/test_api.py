@@ -27,7 +27,7 @@ from tests.factories import (
     UserFactory,
     jurisdiction,
 )
-from tracker import workflow
+from tracker import limits, workflow
 from tracker.api import pagination, serializers
 from tracker.api.throttling import ClientRateThrottle
 from tracker.api.urls import router
@@ -1176,12 +1176,12 @@ FIXED_NOW = 1_000_000.5
 def three_a_minute(settings, monkeypatch):
     settings.API_RATE = "3/minute"
     # A fixed clock: the requests of a test never straddle two windows.
-    monkeypatch.setattr(ClientRateThrottle, "timer", staticmethod(lambda: FIXED_NOW))
+    monkeypatch.setattr(limits, "clock", lambda: FIXED_NOW)
 
 
 def rate_key(address):
     window_start = int(FIXED_NOW // 60) * 60
-    return f"tracker:api-rate:{address}:{window_start}"
+    return f"tracker:rate:api:{address}:{window_start}"
 
 
 def test_a_client_over_the_rate_gets_a_429_with_retry_after(client, three_a_minute):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import get_conditional_response
 from playwright.sync_api import expect
 
 from tests.factories import (
@@ -22,6 +23,7 @@ from tests.factories import (
     jurisdiction,
 )
 from tracker.models import FilingType, Jurisdiction, Status
+from tracker.public import conditional
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -290,4 +292,32 @@ def test_the_overview_fits_a_phone_screen(live_server, register, watched_page):
 
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
+    assert page.problems == []
+
+
+def test_a_reload_revalidates_the_page_and_gets_a_304(
+    live_server, register, watched_page, monkeypatch
+):
+    """Chromium keeps the page, and on a reload asks with its ETag: the server answers 304
+    before rendering anything, and the browser shows the page it kept."""
+    answered = []
+
+    def recording(request, etag=None, last_modified=None):
+        response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        status = None if response is None else response.status_code
+        answered.append((request.path, request.headers.get("If-None-Match"), status))
+        return response
+
+    monkeypatch.setattr(conditional, "get_conditional_response", recording)
+    page = watched_page
+    with translation.override("zh-hans"):
+        address = reverse("tracker:model_list") + "?status=approved"
+    first = page.goto(f"{live_server.url}{address}")
+    etag = first.headers["etag"]
+    answered.clear()
+
+    page.reload()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("模型")
+    assert answered == [("/zh-hans/models/", etag, 304)]
     assert page.problems == []

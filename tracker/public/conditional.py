@@ -101,7 +101,9 @@ def conditional(view=None, *, depends_on=None):
                 response = view(request, *args, **kwargs)
         if response.status_code in (200, 304):
             response.headers.setdefault("ETag", etag)
-            response.headers.setdefault("Last-Modified", http_date(last_modified))
+            # The register's, also where the view named one of its own (a feed's latest
+            # entry): the two validators must agree.
+            response.headers["Last-Modified"] = http_date(last_modified)
             if response.cookies or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
                 # A page that sets a cookie (a form's CSRF token, set on the way out) is
                 # this reader's alone.

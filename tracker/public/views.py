@@ -11,6 +11,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from tracker import audit, workflow
 from tracker.analysis import charts, stats
+from tracker.limits import SEARCH, limited, searches
 from tracker.models import (
     AIModel,
     Applicant,
@@ -179,6 +180,7 @@ def listing_title(filterset):
 
 
 @conditional
+@limited(SEARCH, when=searches, page=True)
 def model_list(request):
     filterset = AIModelFilter(request.GET)
     queryset = filterset.qs
@@ -245,6 +247,7 @@ def _count_models(applicants):
 
 
 @conditional
+@limited(SEARCH, when=searches, page=True)
 def applicant_list(request):
     query, problems = checked_query(request.GET.get("q", ""))
     sort, sort_problems = checked_sort(

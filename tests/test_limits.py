@@ -1,0 +1,119 @@
+"""Per-client limits on the expensive paths: exports, search, the feeds (and the API, in
+test_api). A client over its limit gets a 429 with Retry-After before any work, never a
+cut-off file; another client is still served; signed-in staff are never refused; a 304 is
+not counted."""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from tests.factories import ApprovedModelFactory, UserFactory
+from tracker import limits
+
+pytestmark = pytest.mark.django_db
+
+# 40.5 s into a minute: 19.5 s of the window left, 20 in whole seconds.
+FIXED_NOW = 1_000_000.5
+
+
+@pytest.fixture
+def two_a_minute(settings, monkeypatch):
+    for setting in ("EXPORT_RATE", "SEARCH_RATE", "FEED_RATE", "API_RATE"):
+        setattr(settings, setting, "2/minute")
+    monkeypatch.setattr(limits, "clock", lambda: FIXED_NOW)
+    ApprovedModelFactory(name_en="ERNIE Bot")
+
+
+EXPORTS = [
+    "/models/export.csv",
+    "/models/export.csv?status=approved",
+    "/applicants/export.csv",
+    "/backlog/export.csv",
+    "/reports/time-to-approval.csv",
+]
+
+
+def test_a_client_over_the_export_limit_is_refused_in_plain_text(client, two_a_minute):
+    assert client.get(EXPORTS[0]).status_code == 200
+    assert client.get(EXPORTS[1]).status_code == 200
+
+    for address in EXPORTS:
+        response = client.get(address)
+        assert response.status_code == 429, address
+        assert response["Retry-After"] == "20"
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert response.content == (
+            b"Too many requests from your address: try again in 20 seconds.\n"
+        )
+        assert response["Cache-Control"] == "private, no-store"
+    # Another client is served; other paths have counts of their own.
+    assert client.get(EXPORTS[0], REMOTE_ADDR="10.0.0.7").status_code == 200
+    assert client.get("/feeds/approvals/").status_code == 200
+
+
+def test_the_feeds_share_one_limit(client, two_a_minute):
+    assert client.get("/feeds/approvals/").status_code == 200
+    assert client.get("/feeds/changes/").status_code == 200
+
+    assert client.get("/feeds/approvals/").status_code == 429
+    assert client.get("/feeds/changes/?status=approved").status_code == 429
+
+
+def test_a_search_over_the_limit_gets_the_sites_own_page(client, two_a_minute):
+    with translation.override("zh-hans"):
+        models = reverse("tracker:model_list")
+    for term in ("ernie", "bot"):
+        assert client.get(models, {"q": term}).status_code == 200
+
+    refused = client.get(models, {"q": "third"})
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "20"
+    assert "<h1>搜索过于频繁</h1>" in refused.text
+    assert '<input type="search" id="error-q" name="q"' in refused.text
+    # Browsing without a search term is no search.
+    assert client.get(models).status_code == 200
+    assert client.get(models, {"q": " ", "status": "approved"}).status_code == 200
+    assert client.get(reverse("tracker:applicant_list"), {"q": "baidu"}).status_code == 429
+
+
+def test_signed_in_staff_are_never_refused(client, two_a_minute):
+    client.force_login(UserFactory(groups=["Editors"]))
+
+    for _ in range(4):
+        assert client.get(EXPORTS[0]).status_code == 200
+        assert client.get("/api/v1/models/").status_code == 200
+        assert client.get(reverse("tracker:model_list"), {"q": "ernie"}).status_code == 200
+
+
+def test_a_signed_in_reader_who_is_not_staff_is_counted(client, two_a_minute):
+    client.force_login(UserFactory(is_staff=False))
+
+    statuses = [client.get(EXPORTS[0]).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+
+
+def test_a_current_copy_is_answered_without_counting(client, two_a_minute):
+    etag = client.get(EXPORTS[0])["ETag"]
+
+    for _ in range(5):
+        assert client.get(EXPORTS[0], HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get(EXPORTS[0]).status_code == 200
+    assert client.get(EXPORTS[0]).status_code == 429
+
+
+def test_a_new_window_starts_a_new_count(client, two_a_minute, monkeypatch):
+    for expected in (200, 200, 429):
+        assert client.get(EXPORTS[0]).status_code == expected
+
+    monkeypatch.setattr(limits, "clock", lambda: FIXED_NOW + 20)
+
+    assert client.get(EXPORTS[0]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "rate, expected", [("300/minute", (300, 60)), ("20/second", (20, 1)), ("5/day", (5, 86400))]
+)
+def test_a_rate_is_a_number_per_period(rate, expected):
+    assert limits.parse_rate(rate) == expected

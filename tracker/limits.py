@@ -1,0 +1,120 @@
+"""Per-client limits on the expensive paths: the API, the exports, search and the feeds.
+
+A client (its address, as the proxies in front report it: REST_FRAMEWORK's NUM_PROXIES) may
+make a number of requests to each path per window. Each window's count is one cache entry,
+created with ``add`` and raised with ``incr``: atomic in Redis, so several app instances
+sharing it count every request once (the default local-memory cache counts per process;
+production sets ``CACHE_URL``, README). A client over its limit is refused with ``429`` and
+``Retry-After``, before any work: never a cut-off file. Signed-in staff are never refused.
+
+A conditional request answered ``304`` (tracker.public.conditional) is not counted: it
+costs one query, and the decorators here sit inside that one.
+"""
+
+import time
+from dataclasses import dataclass
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from rest_framework.throttling import BaseThrottle
+
+PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+clock = time.time
+
+
+def parse_rate(rate):
+    """'120/minute' -> (120, 60)."""
+    count, _slash, period = rate.partition("/")
+    return int(count), PERIODS[period]
+
+
+def client(request):
+    """The client's address as the proxies in front saw it."""
+    return BaseThrottle().get_ident(request)
+
+
+def is_staff(request):
+    """Whether the session names signed-in staff (read from the session itself: the API
+    authenticates no one, and sets its requests' user to anonymous)."""
+    if not hasattr(request, "session"):
+        return False
+    user = get_user(request)
+    return user.is_authenticated and user.is_staff
+
+
+@dataclass(frozen=True)
+class Limit:
+    scope: str  # which count: "api", "export", "search", "feed"
+    setting: str  # the setting that holds its rate, e.g. "API_RATE"
+
+    def refusal(self, request):
+        """None while ``request``'s client is within the limit (this request counted), else
+        the seconds until its window ends."""
+        limit, window = parse_rate(getattr(settings, self.setting))
+        now = clock()
+        window_start = int(now // window) * window
+        key = f"tracker:rate:{self.scope}:{client(request)}:{window_start}"
+        # The entry outlives its window a little: a late request of the window still finds it.
+        cache.add(key, 0, timeout=window + 5)
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            # Evicted between add and incr: this request starts the count again.
+            cache.add(key, 1, timeout=window + 5)
+            count = 1
+        # Only a client over the limit is asked who it is: reading the session makes the
+        # answer vary with the cookie.
+        if count <= limit or is_staff(request):
+            return None
+        return max(1, int(window_start + window - now + 0.999))
+
+
+API = Limit("api", "API_RATE")
+EXPORT = Limit("export", "EXPORT_RATE")
+SEARCH = Limit("search", "SEARCH_RATE")
+FEED = Limit("feed", "FEED_RATE")
+
+
+def too_many(request, retry_after, page=False):
+    """The 429: the site's own page for a page, plain text for a file or a feed."""
+    if page:
+        response = render(request, "429.html", {"retry_after": retry_after}, status=429)
+    else:
+        response = HttpResponse(
+            _("Too many requests from your address: try again in %(seconds)s seconds.")
+            % {"seconds": retry_after}
+            + "\n",
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def searches(request):
+    """Whether a listing's request is a search: a term in ``q``."""
+    return bool(request.GET.get("q", "").strip())
+
+
+def limited(limit, when=None, page=False):
+    """A view whose requests count against ``limit`` (only those for which ``when(request)``
+    holds, if given: a listing counts as a search only with a search term)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if when is None or when(request):
+                retry_after = limit.refusal(request)
+                if retry_after is not None:
+                    return too_many(request, retry_after, page=page)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
