@@ -2,8 +2,8 @@
 through the admin's own login form, as Editors, Reviewers and a superuser do.
 
 Run alone with ``pytest -m browser``. The browser set-up (Chromium's path, the ORM beside
-Playwright's event loop, the page that records console errors and CSP violations) is
-tests/test_browser.py's.
+Playwright's event loop, the page that records console errors and CSP violations) is in
+tests/browser/.
 """
 
 import datetime
@@ -16,23 +16,13 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests import test_browser as browser_setup
+from tests.browser import BROWSER_TEST, restore_jurisdictions, visit
 from tests.factories import AIModelFactory, ApplicantFactory, ApprovedModelFactory, BatchFactory
-from tests.test_browser import CHROMIUM, restore_jurisdictions, visit
 from tracker import audit
 from tracker.models import AIModel, Correction, Status
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed"),
-    # The live server reads what the test writes, so the data must be committed.
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_TEST
 
-# tests/test_browser.py's fixtures, found by pytest under these names.
-_allow_orm_beside_playwright = browser_setup._allow_orm_beside_playwright
-browser_type_launch_args = browser_setup.browser_type_launch_args
-watched_page = browser_setup.watched_page
 
 PASSWORD = "a-long-test-password"
 WRONG_PASSWORD_ERROR = (

@@ -1,13 +1,7 @@
-"""The public site in a real browser: Debian's Chromium driven by Playwright.
-
-Run alone with ``pytest -m browser``. Browser downloads are impossible here, so the tests
-use /usr/bin/chromium (installed by apt) and skip when it is missing.
-"""
+""""""
 
 import datetime
-import importlib
 import re
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -15,6 +9,7 @@ from django.utils import translation
 from django.utils.cache import get_conditional_response
 from playwright.sync_api import expect
 
+from tests.browser import BROWSER_TEST, restore_jurisdictions, visit
 from tests.factories import (
     AIModelFactory,
     ApplicantFactory,
@@ -22,63 +17,10 @@ from tests.factories import (
     BatchFactory,
     jurisdiction,
 )
-from tracker.models import FilingType, Jurisdiction, Status
+from tracker.models import FilingType, Status
 from tracker.public import conditional
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed"),
-    # The live server reads what the test writes, so the data must be committed.
-    pytest.mark.django_db(transaction=True),
-]
-
-# Collects CSP violations from the moment a document starts, before any of its own code.
-CSP_LISTENER = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI}`);
-});
-"""
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _allow_orm_beside_playwright():
-    """Playwright's sync API keeps an event loop in the main thread for the whole session,
-    and Django refuses ORM calls while a loop runs there. The tests are plain synchronous
-    code, so the check is lifted once a browser test starts (and for the rest of the run,
-    since the browser lives until the session ends)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": str(CHROMIUM),
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
-
-
-REFERENCE_DATA = "tracker.migrations.0002_reference_data_and_database_features"
-
-
-def restore_jurisdictions():
-    """The jurisdictions come from a data migration, and each committed test ends by
-    emptying every table. ``serialized_rollback`` cannot bring them back here: once
-    Playwright runs, the test sees another database connection object than the one that
-    holds the serialized copy."""
-    importlib.import_module(REFERENCE_DATA).create_jurisdictions(Jurisdiction)
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
@@ -123,39 +65,6 @@ def register():
     )
     AIModelFactory(name_en="Waiting model", name_zh="等待模型", status=Status.NATIONAL_REVIEW)
     return {"ernie": ernie, "batch": batch, "baidu": baidu}
-
-
-@pytest.fixture
-def watched_page(page):
-    """A page that records console errors, uncaught exceptions, CSP violations and
-    failed requests, so a test can insist there were none."""
-    page.problems = []
-    page.add_init_script(CSP_LISTENER)
-    page.on(
-        "console",
-        lambda message: (
-            message.type == "error"
-            and page.problems.append(f"console: {message.text} ({message.location.get('url')})")
-        ),
-    )
-    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
-    page.on(
-        "response",
-        lambda response: (
-            response.status >= 400
-            and page.problems.append(f"HTTP {response.status}: {response.url}")
-        ),
-    )
-    return page
-
-
-def visit(page, url):
-    response = page.goto(url)
-    assert response.status == 200, url
-    # Requests the browser makes by itself (such as an icon) finish only after "load".
-    page.wait_for_load_state("networkidle")
-    violations = page.evaluate("window.__cspViolations")
-    page.problems.extend(f"CSP: {v}" for v in violations)
 
 
 def test_searching_and_filtering_models_with_the_form(live_server, register, watched_page):

@@ -4,7 +4,7 @@ what it is drawn on.
 
 axe-core is installed by ``make test`` when npm is there (``npm ci --prefix tests/a11y``).
 Without it the axe tests are skipped, unless TRACKER_REQUIRE_A11Y=1 (as .ci/run sets), when
-they fail. The browser set-up is tests/test_browser.py's.
+they fail.
 """
 
 import datetime
@@ -17,7 +17,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from tests import test_browser as browser_setup
+from tests.browser import BROWSER_TEST, restore_jurisdictions
 from tests.factories import (
     AIModelFactory,
     ApplicantFactory,
@@ -26,22 +26,13 @@ from tests.factories import (
     days_ago,
     jurisdiction,
 )
-from tests.test_browser import CHROMIUM, restore_jurisdictions
 from tracker import audit, workflow
 from tracker.models import AIModel, ApplicantKind, FilingType, Status
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed"),
-    # The live server reads what the test writes, so the data must be committed.
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_TEST
 
-# tests/test_browser.py's fixtures, found by pytest under these names.
-_allow_orm_beside_playwright = browser_setup._allow_orm_beside_playwright
-browser_type_launch_args = browser_setup.browser_type_launch_args
 
-AXE = Path(__file__).parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).parents[1] / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 # WCAG 2.0, 2.1 and 2.2, levels A and AA.
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 FAILING_IMPACTS = {"serious", "critical"}

@@ -1,6 +1,5 @@
 """The /models/ facets in a real browser: narrowing a long list by typing, the same form
-without JavaScript, and the panel on a phone. The browser set-up is tests/test_browser.py's.
-"""
+without JavaScript, and the panel on a phone."""
 
 import datetime
 import re
@@ -10,7 +9,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests import test_browser as browser_setup
+from tests.browser import BROWSER_TEST, restore_jurisdictions, visit
 from tests.factories import (
     AIModelFactory,
     ApplicantFactory,
@@ -18,20 +17,9 @@ from tests.factories import (
     BatchFactory,
     jurisdiction,
 )
-from tests.test_browser import CHROMIUM, restore_jurisdictions, visit
 from tracker.models import Status
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed"),
-    # The live server reads what the test writes, so the data must be committed.
-    pytest.mark.django_db(transaction=True),
-]
-
-# tests/test_browser.py's fixtures, found by pytest under these names.
-_allow_orm_beside_playwright = browser_setup._allow_orm_beside_playwright
-browser_type_launch_args = browser_setup.browser_type_launch_args
-watched_page = browser_setup.watched_page
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture

@@ -18,21 +18,12 @@ from django.urls import reverse
 from django.utils import translation
 from playwright.sync_api import expect
 
+from tests.browser import BROWSER_TEST, restore_jurisdictions
 from tests.factories import AIModelFactory, ApplicantFactory, ApprovedModelFactory, days_ago
-from tests.test_browser import (  # noqa: F401 (fixtures)
-    CHROMIUM,
-    _allow_orm_beside_playwright,
-    browser_type_launch_args,
-    restore_jurisdictions,
-)
 from tracker.importing.register import load_register
 from tracker.models import AIModel, Applicant, Batch, Jurisdiction, Status
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = BROWSER_TEST
 
 LAPTOP, PHONE = 1280, 390
 LANGUAGES = ("en", "zh-hans")
