@@ -233,6 +233,9 @@ API_RATE = os.getenv("TRACKER_API_RATE", "300/minute")
 EXPORT_RATE = os.getenv("TRACKER_EXPORT_RATE", "30/minute")
 SEARCH_RATE = os.getenv("TRACKER_SEARCH_RATE", "120/minute")
 FEED_RATE = os.getenv("TRACKER_FEED_RATE", "60/minute")
+# Exports written at once by every instance together (the rest are refused with 429): keep
+# it below the number of workers, or a crowd of exports leaves none for the pages.
+EXPORTS_AT_ONCE = int(os.getenv("TRACKER_EXPORTS_AT_ONCE", "1"))
 
 # The JSON API (tracker.api): public, read-only, JSON only, no sessions or credentials.
 REST_FRAMEWORK = {

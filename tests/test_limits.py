@@ -20,6 +20,8 @@ FIXED_NOW = 1_000_000.5
 def two_a_minute(settings, monkeypatch):
     for setting in ("EXPORT_RATE", "SEARCH_RATE", "FEED_RATE", "API_RATE"):
         setattr(settings, setting, "2/minute")
+    # The exports here are not read to their end: none waits for another's slot.
+    settings.EXPORTS_AT_ONCE = 100
     monkeypatch.setattr(limits, "clock", lambda: FIXED_NOW)
     ApprovedModelFactory(name_en="ERNIE Bot")
 
@@ -117,3 +119,54 @@ def test_a_new_window_starts_a_new_count(client, two_a_minute, monkeypatch):
 )
 def test_a_rate_is_a_number_per_period(rate, expected):
     assert limits.parse_rate(rate) == expected
+
+
+# Exports at once, whoever asks
+
+
+def test_an_export_holds_its_slot_until_its_last_byte(client, two_a_minute, settings):
+    settings.EXPORTS_AT_ONCE = 1
+    writing = client.get("/models/export.csv")
+    assert writing.status_code == 200
+
+    busy = client.get("/applicants/export.csv", REMOTE_ADDR="10.0.0.8")
+
+    assert busy.status_code == 429
+    assert busy["Retry-After"] == "5"
+    assert busy.content == (
+        b"The register is writing as many files as it can at once: try again in 5 seconds.\n"
+    )
+    body = b"".join(writing.streaming_content)
+    assert body.count(b"\r\n") == 2
+    assert client.get("/applicants/export.csv", REMOTE_ADDR="10.0.0.8").status_code == 200
+
+
+def test_a_reader_who_leaves_gives_the_slot_back(client, two_a_minute, settings):
+    settings.EXPORTS_AT_ONCE = 1
+    writing = client.get("/models/export.csv")
+    next(iter(writing.streaming_content))
+
+    writing.close()
+
+    assert client.get("/backlog/export.csv", REMOTE_ADDR="10.0.0.8").status_code == 200
+
+
+def test_as_many_exports_as_the_setting_allows_are_written_at_once(client, two_a_minute, settings):
+    settings.EXPORTS_AT_ONCE = 2
+    first = client.get("/models/export.csv", REMOTE_ADDR="10.0.0.1")
+    second = client.get("/models/export.csv", REMOTE_ADDR="10.0.0.2")
+
+    third = client.get("/models/export.csv", REMOTE_ADDR="10.0.0.3")
+
+    assert (first.status_code, second.status_code, third.status_code) == (200, 200, 429)
+    first.close()
+    second.close()
+
+
+def test_staff_export_even_when_every_slot_is_taken(client, two_a_minute, settings):
+    settings.EXPORTS_AT_ONCE = 1
+    writing = client.get("/models/export.csv", REMOTE_ADDR="10.0.0.1")
+    client.force_login(UserFactory(groups=["Editors"]))
+
+    assert client.get("/models/export.csv").status_code == 200
+    writing.close()

@@ -7,6 +7,9 @@ sharing it count every request once (the default local-memory cache counts per p
 production sets ``CACHE_URL``, README). A client over its limit is refused with ``429`` and
 ``Retry-After``, before any work: never a cut-off file. Signed-in staff are never refused.
 
+Exports are also limited in number at once, whoever asks (``at_once``): the register
+writes at most ``EXPORTS_AT_ONCE`` files at a time.
+
 A conditional request answered ``304`` (tracker.public.conditional) is not counted: it
 costs one query, and the decorators here sit inside that one.
 """
@@ -80,15 +83,21 @@ SEARCH = Limit("search", "SEARCH_RATE")
 FEED = Limit("feed", "FEED_RATE")
 
 
-def too_many(request, retry_after, page=False):
-    """The 429: the site's own page for a page, plain text for a file or a feed."""
+def too_many(request, retry_after, page=False, busy=False):
+    """The 429: the site's own page for a page, plain text for a file or a feed; ``busy``
+    when the register, not this client, is at its limit."""
     if page:
         response = render(request, "429.html", {"retry_after": retry_after}, status=429)
     else:
+        if busy:
+            text = _(
+                "The register is writing as many files as it can at once: "
+                "try again in %(seconds)s seconds."
+            )
+        else:
+            text = _("Too many requests from your address: try again in %(seconds)s seconds.")
         response = HttpResponse(
-            _("Too many requests from your address: try again in %(seconds)s seconds.")
-            % {"seconds": retry_after}
-            + "\n",
+            text % {"seconds": retry_after} + "\n",
             status=429,
             content_type="text/plain; charset=utf-8",
         )
@@ -114,6 +123,63 @@ def limited(limit, when=None, page=False):
                 if retry_after is not None:
                     return too_many(request, retry_after, page=page)
             return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+# A slot is held at most this long: one whose export died with its worker frees itself.
+SLOT_SECONDS = 600
+# What a reader refused a slot is told to wait: an export of the whole register takes a
+# second or two.
+BUSY_RETRY_SECONDS = 5
+
+
+def take_slot(name, slots):
+    """One of ``slots`` numbered cache entries, taken with ``add`` (atomic, so two workers
+    never take the same one), or None when all are taken."""
+    for number in range(slots):
+        key = f"tracker:slot:{name}:{number}"
+        if cache.add(key, 1, timeout=SLOT_SECONDS):
+            return key
+    return None
+
+
+def _releasing(chunks, key):
+    """``chunks``, then the slot given back: after the last one, or when the reader leaves
+    (the server closes the response, which closes this generator)."""
+    try:
+        yield from chunks
+    finally:
+        cache.delete(key)
+
+
+def at_once(name, setting):
+    """A view of which at most ``settings.<setting>`` answers are written at a time, by every
+    worker and instance that shares the cache: a file holds its slot until its last byte.
+    Beyond them a request is refused with 429 and Retry-After before any work, so that a
+    crowd of exports cannot take every worker from the readers of pages. Staff are not
+    refused."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            key = take_slot(name, getattr(settings, setting))
+            if key is None:
+                if is_staff(request):
+                    return view(request, *args, **kwargs)
+                return too_many(request, BUSY_RETRY_SECONDS, busy=True)
+            try:
+                response = view(request, *args, **kwargs)
+            except BaseException:
+                cache.delete(key)
+                raise
+            if response.streaming:
+                response.streaming_content = _releasing(response.streaming_content, key)
+            else:
+                cache.delete(key)
+            return response
 
         return wrapped
 

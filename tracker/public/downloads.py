@@ -11,7 +11,7 @@ from tracker.analysis.exports import (
     batch_export,
     models_export,
 )
-from tracker.limits import EXPORT, limited
+from tracker.limits import EXPORT, at_once, limited
 from tracker.models import Batch
 from tracker.public.conditional import conditional
 from tracker.public.filters import AIModelFilter
@@ -24,6 +24,7 @@ def site_url(request):
 
 @conditional
 @limited(EXPORT)
+@at_once("export", "EXPORTS_AT_ONCE")
 def models_csv(request):
     """The models the /models/ filters select. A filter the export cannot use refuses it
     (400, in plain text): a typo must never export the whole register instead."""
@@ -40,17 +41,20 @@ def models_csv(request):
 
 @conditional
 @limited(EXPORT)
+@at_once("export", "EXPORTS_AT_ONCE")
 def applicants_csv(request):
     return applicants_export(site_url(request)).response()
 
 
 @conditional
 @limited(EXPORT)
+@at_once("export", "EXPORTS_AT_ONCE")
 def backlog_csv(request):
     return backlog_export(site_url(request)).response()
 
 
 @conditional
 @limited(EXPORT)
+@at_once("export", "EXPORTS_AT_ONCE")
 def batch_csv(request, slug):
     return batch_export(get_object_or_404(Batch, slug=slug)).response()

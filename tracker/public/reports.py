@@ -22,7 +22,7 @@ from tracker.analysis.reports import (
     status_as_of_counts,
     time_to_approval,
 )
-from tracker.limits import EXPORT, limited
+from tracker.limits import EXPORT, at_once, limited
 from tracker.models import Jurisdiction
 from tracker.public.conditional import conditional
 from tracker.public.pagination import page_links, paginate, query_url
@@ -177,6 +177,7 @@ def _bad_request(request, error):
 
 @conditional
 @limited(EXPORT)
+@at_once("export", "EXPORTS_AT_ONCE")
 def report_csv(request, name):
     try:
         export = report_export(name, request.GET, request.build_absolute_uri("/"))
