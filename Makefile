@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install check-python migrate register lint format bench soak backup clean lock
+.PHONY: run test install check-python migrate register lint format bench compare soak flood backup clean lock
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' || { \
@@ -69,9 +69,17 @@ format: install
 bench: install
 	$(PY) manage.py benchmark
 
+# gunicorn and Datasette serving the same benchmark file, requests per second side by side.
+compare: install
+	$(PY) manage.py benchmark --compare
+
 # Gunicorn on loopback under load while the register is written; its own database too.
 soak: install
 	$(PY) manage.py soak
+
+# Fifty clients asking for the whole export at once while eight browse, at 100,000 models.
+flood: install
+	$(PY) manage.py soak --scenario flood --models 100000 --applicants 5000
 
 backup: migrate
 	$(PY) manage.py backup

@@ -24,7 +24,11 @@ PAGE_LABELS = (
     "models, search (common)",
     "models, sort -approved_on",
     "models, sort name",
-    "models, page ",
+    # The first and the last of 4 pages, in the default order and by name.
+    "models, page 1 ",
+    "models, page 4 ",
+    "models by name, page 1 ",
+    "models by name, page 4 ",
     "model detail",
     "applicants ",
     "applicant (",
@@ -155,11 +159,54 @@ def test_the_benchmark_reuses_its_own_data_set_and_refuses_another_size(tmp_path
         ("--applicants", "0"),
         ("--models", "5", "--applicants", "10"),
         ("--repeat", "0"),
+        ("--clients", "0"),
+        ("--compare-seconds", "0"),
     ],
 )
 def test_the_benchmark_refuses_sizes_that_make_no_sense(args):
     with pytest.raises(CommandError):
         call_command("benchmark", *args)
+
+
+def test_the_comparison_serves_one_file_with_gunicorn_and_with_datasette(tmp_path):
+    pytest.importorskip("datasette")
+    results_path = tmp_path / "compare.json"
+
+    result = run_benchmark(
+        tmp_path,
+        *("--models", "200", "--applicants", "20", "--compare", "--compare-seconds", "1"),
+        *("--clients", "2", "--json", str(results_path)),
+    )
+
+    assert result.returncode == 0, result.stderr
+    results = json.loads(results_path.read_text(encoding="utf-8"))
+    ours, theirs = results["compare"]
+    assert (ours["server"], theirs["server"]) == ("tracker", "datasette")
+    assert ours["command"].startswith("gunicorn, 2 workers, production settings")
+    assert theirs["command"].startswith("datasette ") and theirs["command"].endswith(
+        "serve -i (immutable)"
+    )
+    for row in (ours, theirs):
+        assert (row["failed"], row["note"]) == (0, "")
+        assert row["requests"] > 0 and row["seconds"] >= 1
+        assert row["requests_per_second"] == pytest.approx(row["requests"] / row["seconds"])
+        assert 0 < row["p50_ms"] <= row["p95_ms"]
+    assert results["ratio"] == pytest.approx(
+        ours["requests_per_second"] / theirs["requests_per_second"]
+    )
+    table = result.stdout.splitlines()
+    for server, row in (("tracker", ours), ("datasette", theirs)):
+        cells = next(line for line in table if line.startswith(server + " ")).split()
+        # requests, seconds, req/s, p50, p95, failed: the JSON's numbers, as printed.
+        assert int(cells[-6].replace(",", "")) == row["requests"]
+        assert float(cells[-4].replace(",", "")) == pytest.approx(
+            row["requests_per_second"], abs=0.05
+        )
+        assert cells[-1] == "0"
+    assert f"ratio: {results['ratio']:.1f}× Datasette's requests per second" in result.stdout
+    # Only the comparison ran: no page table, no export.
+    assert not any(line.startswith("export 100%") for line in table)
+    assert not (tmp_path / "development.sqlite3").exists()
 
 
 def test_percentiles_are_nearest_rank_whatever_the_order_of_the_values():

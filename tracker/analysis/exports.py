@@ -12,10 +12,23 @@ any size runs in constant memory.
 import csv
 import datetime
 import io
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    DateField,
+    F,
+    Func,
+    IntegerField,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +36,15 @@ from django.utils.http import content_disposition_header
 
 from tracker.bulk import CHUNK_SIZE
 from tracker.languages import neutral_path
-from tracker.models import AIModel, Applicant, Batch, Status, StatusChange, days_in_review
+from tracker.models import (
+    PENDING_STATUSES,
+    AIModel,
+    Applicant,
+    Batch,
+    Status,
+    StatusChange,
+    days_in_review,
+)
 
 BOM = "\ufeff"
 CHUNK_ROWS = 500
@@ -79,15 +100,29 @@ def cell(value):
     return text
 
 
+def _cells(row):
+    """``row`` as cells. A value ``cell`` would leave as it is (text no formula starts,
+    an integer, None, which the writer leaves empty as ``cell`` does) skips the call:
+    this runs for every value of every export."""
+    return [
+        value
+        if (type(value) is str and value[:1] not in FORMULA_CHARS)
+        or value is None
+        or type(value) is int
+        else cell(value)
+        for value in row
+    ]
+
+
 def csv_chunks(header, rows, chunk_rows=CHUNK_ROWS):
     """Yield the CSV file as encoded chunks of ``chunk_rows`` rows each."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(BOM)
     writer.writerow(header)
-    for n, row in enumerate(rows, 1):
-        writer.writerow(map(cell, row))
-        if n % chunk_rows == 0:
+    for batch in itertools.batched(rows, chunk_rows):
+        writer.writerows(map(_cells, batch))
+        if len(batch) == chunk_rows:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
@@ -126,20 +161,67 @@ class Export:
             stream.write(chunk)
 
 
-def url_maker(base_url, route):
-    """A fast slug → absolute URL function: one ``reverse`` instead of one per row. The
-    address has no language prefix: a file is read in every language."""
+def _url_parts(base_url, route):
+    """The absolute URL of ``route`` around its slug, as (head, tail): one ``reverse``
+    instead of one per row. The address has no language prefix: a file is read in every
+    language."""
     placeholder = "__slug__"
     template = base_url.rstrip("/") + neutral_path(reverse(route, args=[placeholder]))
     head, tail = template.split(placeholder)
+    return head, tail
+
+
+def url_maker(base_url, route):
+    """A fast slug → absolute URL function."""
+    head, tail = _url_parts(base_url, route)
     return lambda slug: f"{head}{slug}{tail}"
 
 
+class IsoDate(Func):
+    """A date as its ISO text, written by the database: no date object per row. SQLite
+    stores a date as that text already."""
+
+    output_field = CharField()
+    template = "CAST(%(expressions)s AS TEXT)"
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, template="TO_CHAR(%(expressions)s, 'YYYY-MM-DD')", **extra_context
+        )
+
+
+class DaysBetween(Func):
+    """Whole days from the second date to the first, NULL when either is unknown."""
+
+    arity = 2
+    output_field = IntegerField()
+    template = "CAST(JULIANDAY(%(expressions)s) AS INTEGER)"
+    arg_joiner = ") - JULIANDAY("
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra_context
+        )
+
+
+def days_in_review_sql(today):
+    """``tracker.models.days_in_review`` in the query, in whole days: to ``today`` for a
+    pending model, to its approval for a decided one; unknown without a submission date."""
+    end = Case(
+        When(status__in=PENDING_STATUSES, then=Value(today)),
+        default=F("approved_on"),
+        output_field=DateField(),
+    )
+    return DaysBetween(end, F("submitted_on"))
+
+
 def model_rows(queryset, base_url, today=None):
-    """The rows of MODEL_HEADER; ``days_in_review`` of a pending model counts to ``today``."""
-    today = today or timezone.localdate()
-    model_url = url_maker(base_url, "tracker:model_detail")
-    rows = queryset.values_list(
+    """The rows of MODEL_HEADER, every value made by the query: the rows come as the
+    database sends them, with no date object or Python call per row (the export is timed
+    against ``sqlite3 -csv``). ``days_in_review`` of a pending model counts to ``today``;
+    whether an approval date is estimated is said only of a known date."""
+    head, tail = _url_parts(base_url, "tracker:model_detail")
+    return queryset.values_list(
         "filing_number",
         "name_zh",
         "name_en",
@@ -150,28 +232,19 @@ def model_rows(queryset, base_url, today=None):
         "scope",
         "sector",
         "status",
-        "submitted_on",
-        "approved_on",
+        IsoDate("submitted_on"),
+        IsoDate("approved_on"),
         "batch__slug",
-        "slug",
-        "approved_on_estimated",
+        days_in_review_sql(today or timezone.localdate()),
+        Concat(Value(head), "slug", Value(tail), output_field=CharField()),
+        Case(
+            When(approved_on__isnull=False, then="approved_on_estimated"),
+            output_field=BooleanField(),
+        ),
         "seq_no",
         "upstream__filing_number",
         "on_device_scenario",
     ).iterator(chunk_size=CHUNK_SIZE)
-    for row in rows:
-        status, submitted_on, approved_on, batch, slug, estimated = row[9:15]
-        yield (
-            *row[:9],
-            status,
-            submitted_on,
-            approved_on,
-            batch,
-            days_in_review(status, submitted_on, approved_on, today),
-            model_url(slug),
-            estimated if approved_on else None,
-            *row[15:],
-        )
 
 
 def models_export(queryset, base_url, selection=""):

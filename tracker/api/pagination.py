@@ -16,7 +16,7 @@ from collections import OrderedDict
 from django.core import signing
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, F, OrderBy
+from django.db.models import BooleanField, F
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ from tracker import stamp
 from tracker.api.problems import InvalidParameters
 from tracker.public.conditional import fingerprint, question
 from tracker.public.filters import repeated
-from tracker.public.pagination import COUNT_CAP
+from tracker.public.pagination import COUNT_CAP, POSITION, listing_order, parts_after
 
 PAGING_PARAMS = ("cursor", "page_size")
 CURSOR_SALT = "tracker.api.cursor"
@@ -37,7 +37,6 @@ CURSOR_SALT = "tracker.api.cursor"
 COUNT_TIMEOUT = 60 * 60
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
-POSITION = "_position"
 
 
 def _encode_value(value):
@@ -78,14 +77,6 @@ def among(model, ids):
     return RawSQL(f"{column} IN ({listed})", [], output_field=BooleanField())
 
 
-def listing_order(queryset):
-    """The (expression, descending) a listing is ordered by before its id."""
-    order_by = queryset.query.order_by
-    if len(order_by) != 2 or not isinstance(order_by[0], OrderBy) or order_by[1] != "pk":
-        raise ValueError(f"Not a listing order: {order_by!r}")
-    return order_by[0].expression, order_by[0].descending
-
-
 class KeysetPagination(BasePagination):
     cursor_query_param = "cursor"
     page_size_query_param = "page_size"
@@ -108,14 +99,17 @@ class KeysetPagination(BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         """A page of ``queryset``, after ``check``."""
-        expression, descending = listing_order(queryset)
+        order = listing_order(queryset)
+        if order is None:
+            raise ValueError(f"Not a listing order: {queryset.query.order_by!r}")
+        expression, descending = order
         after = self.after
         queryset = queryset.annotate(**{POSITION: expression})
         self.set_count(lambda: queryset.order_by()[: COUNT_CAP + 1].count())
         # The page's ids first, from a query that joins only what the filters need; then
         # its rows, by id (as the site's listings do: a sort of many matches stays narrow).
         keys = []
-        for part in self.parts_after(queryset, descending, after):
+        for part in parts_after(queryset, descending, after):
             keys += part.values_list(POSITION, "pk")[: self.page_size + 1 - len(keys)]
             if len(keys) > self.page_size:
                 break
@@ -141,20 +135,6 @@ class KeysetPagination(BasePagination):
                 counted = count()
                 cache.set(key, counted, COUNT_TIMEOUT)
         self.count, self.count_capped = min(counted, COUNT_CAP), counted > COUNT_CAP
-
-    def parts_after(self, queryset, descending, after):
-        """The querysets that, read in turn, continue the listing after ``after``."""
-        if after is None:
-            return [queryset]
-        value, pk = after
-        if value is None:
-            return [queryset.filter(**{f"{POSITION}__isnull": True}, pk__gt=pk)]
-        further = f"{POSITION}__lt" if descending else f"{POSITION}__gt"
-        return [
-            queryset.filter(**{POSITION: value}, pk__gt=pk),
-            queryset.filter(**{further: value}),
-            queryset.filter(**{f"{POSITION}__isnull": True}),
-        ]
 
     def requested_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)

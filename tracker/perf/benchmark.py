@@ -25,6 +25,7 @@ import tempfile
 import time
 import tracemalloc
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -867,6 +868,13 @@ def page_targets():
     def models(**params):
         return "/en/models/?" + urlencode(params)
 
+    # A deep page should cost what the first costs: the first, the thousandth and the last
+    # page of the default order and of one other.
+    depth_rows = [
+        (f"models{label}, page {number:,}", models(**sort, page=number))
+        for label, sort in (("", {}), (" by name", {"sort": "name"}))
+        for number in sorted({1, min(1000, last_page), last_page})
+    ]
     return [
         ("overview", "/en/"),
         ("models", "/en/models/"),
@@ -877,7 +885,7 @@ def page_targets():
         ("models, search (common)", models(q="assistant")),
         ("models, sort -approved_on", models(sort="-approved_on")),
         ("models, sort name", models(sort="name")),
-        (f"models, page {max(1, last_page - 1)}", models(page=max(1, last_page - 1))),
+        *depth_rows,
         ("model detail", f"/en/models/{detail}/"),
         ("applicants", "/en/applicants/"),
         (f"applicant ({applicant['n']:,} models)", f"/en/applicants/{applicant['slug']}/"),
@@ -1448,4 +1456,206 @@ def downloads_lines(row):
     )
     if row.note:
         lines.append(f"  build_downloads: {row.note}")
+    return lines
+
+
+# Throughput beside Datasette ----------------------------------------------------------------
+
+COMPARE_SECONDS = 20
+COMPARE_CLIENTS = 8
+COMPARE_WORKERS = 2
+COMPARE_DETAILS = 50
+# The issue's target: this many times Datasette's requests per second.
+COMPARE_MIN_RATIO = 8
+
+
+@dataclass
+class ThroughputRow:
+    server: str
+    command: str
+    requests: int = 0
+    seconds: float = 0.0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    failed: int = 0
+    note: str = ""
+
+    @property
+    def requests_per_second(self):
+        return self.requests / self.seconds if self.seconds and self.requests else None
+
+
+def compare_paths(database_name):
+    """(ours, Datasette's): the approved models' listing and the pages of a few models
+    spread over the register, the listing every other request. Datasette shows a page
+    as long as ours."""
+    from tracker.public.pagination import PER_PAGE as per_page
+
+    table = AIModel._meta.db_table
+    step = max(1, AIModel.objects.count() // COMPARE_DETAILS)
+    models = AIModel.objects.order_by("pk").values_list("pk", "slug")[::step][:COMPARE_DETAILS]
+    ours, theirs = [], []
+    for pk, slug in models:
+        ours += ["/en/models/?status=approved", f"/en/models/{slug}/"]
+        theirs += [
+            f"/{database_name}/{table}?status=approved&_size={per_page}",
+            f"/{database_name}/{table}/{pk}",
+        ]
+    return ours, theirs
+
+
+def _fetch_for(base, paths, seconds, clients):
+    """Every client's requests for ``seconds``, after one request to every path (caches
+    warm, as a server's are); the traffic (soak.Traffic) and the seconds it took."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tracker.perf import soak
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    for path in dict.fromkeys(paths):
+        with contextlib.suppress(OSError), opener.open(base + path, timeout=120) as response:
+            response.read()
+    started = time.monotonic()
+    deadline = started + seconds
+    traffic = soak.Traffic()
+    with ThreadPoolExecutor(clients) as pool:
+        jobs = [pool.submit(soak.fetch_until, base, paths, deadline, n) for n in range(clients)]
+        for job in jobs:
+            traffic.add(job.result())
+    return traffic, time.monotonic() - started
+
+
+def _throughput(row, traffic, seconds):
+    timings = [s * 1000 for s in traffic.all_latencies]
+    row.seconds = seconds
+    row.requests = sum(n for status, n in traffic.statuses.items() if status == 200)
+    row.failed = traffic.served - row.requests + len(traffic.errors)
+    if timings:
+        row.p50_ms, row.p95_ms = percentile(timings, 0.5), percentile(timings, 0.95)
+    if row.failed:
+        first = traffic.errors[:1] or [f"statuses {dict(traffic.statuses)}"]
+        row.note = f"{row.failed:,} requests failed: {first[0]}"[:200]
+
+
+@contextlib.contextmanager
+def _served(command, env, base, workdir, name):
+    """``command`` running until the block ends, once it answers on ``base``."""
+    from tracker.perf import soak
+
+    log_path = Path(workdir) / f"{name}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        soak.wait_until_answering(base, process, log_path)
+        yield
+    finally:
+        soak.stop_server(process)
+
+
+def _measure_ours(database, paths, seconds, clients, workdir):
+    from tracker.perf import soak
+
+    row = ThroughputRow("tracker", f"gunicorn, {COMPARE_WORKERS} workers, production settings")
+    redis, cache_url = soak.start_redis(workdir)
+    try:
+        env = soak.server_environment(database, Path(workdir) / "static")
+        if cache_url:
+            env["CACHE_URL"] = cache_url
+            row.command += ", Redis cache"
+        soak.collect_static(env)
+        port = soak.free_port()
+        base = f"http://127.0.0.1:{port}"
+        process = soak.start_server(env, port, COMPARE_WORKERS, Path(workdir) / "gunicorn.log")
+        try:
+            soak.wait_until_answering(base, process, Path(workdir) / "gunicorn.log")
+            _throughput(row, *_fetch_for(base, paths, seconds, clients))
+        finally:
+            soak.stop_server(process)
+    except soak.SoakError as exc:
+        row.note = str(exc)[:200]
+    finally:
+        if redis is not None:
+            soak.stop_server(redis)
+    return row
+
+
+def _measure_datasette(path, paths, seconds, clients, workdir):
+    import importlib.metadata
+
+    from tracker.perf import soak
+
+    try:
+        version = importlib.metadata.version("datasette")
+    except importlib.metadata.PackageNotFoundError:
+        return ThroughputRow("datasette", "", note="not installed: pip install datasette")
+    row = ThroughputRow("datasette", f"datasette {version} serve -i (immutable)")
+    # An immutable file is read without its write-ahead log: everything goes into it first.
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    port = soak.free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "datasette", "serve", "-i", str(path), "--port", str(port)]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    try:
+        with _served(command, env, base, workdir, "datasette"):
+            _throughput(row, *_fetch_for(base, paths, seconds, clients))
+    except soak.SoakError as exc:
+        row.note = str(exc)[:200]
+    return row
+
+
+def measure_compare(
+    database, seconds=COMPARE_SECONDS, clients=COMPARE_CLIENTS, log=lambda message: None
+):
+    """Requests per second and latencies of gunicorn with production settings and of
+    Datasette serving the same SQLite file, one after the other, ``clients`` threads
+    each, full answers (no If-None-Match)."""
+    path = Path(database.settings_dict["NAME"])
+    ours, theirs = compare_paths(path.stem)
+    with tempfile.TemporaryDirectory(prefix="tracker-compare-") as workdir:
+        log(f"  tracker: {seconds:g} s, {clients} clients")
+        rows = [_measure_ours(database, ours, seconds, clients, workdir)]
+        log(f"  datasette: {seconds:g} s, {clients} clients")
+        rows.append(_measure_datasette(path, theirs, seconds, clients, workdir))
+    return rows
+
+
+def compare_ratio(rows):
+    ours, theirs = (row.requests_per_second for row in rows)
+    return ours / theirs if ours and theirs else None
+
+
+def compare_lines(rows, clients):
+    lines = [
+        "",
+        f"Throughput side by side on the same SQLite file: {clients} clients, the approved "
+        "models' listing and model pages in turn, full answers (no If-None-Match)",
+    ]
+    lines += _table(
+        ("server", "how", "requests", "seconds", "req/s", "p50 ms", "p95 ms", "failed"),
+        [
+            (
+                r.server,
+                r.command,
+                _fmt(r.requests, ",d"),
+                _fmt(r.seconds, ".1f"),
+                _fmt(r.requests_per_second),
+                _fmt(r.p50_ms),
+                _fmt(r.p95_ms),
+                _fmt(r.failed, ",d"),
+            )
+            for r in rows
+        ],
+    )
+    lines += [f"  {r.server}: {r.note}" for r in rows if r.note]
+    ratio = compare_ratio(rows)
+    if ratio is None:
+        lines.append("ratio: n/a")
+    else:
+        met = "met" if ratio >= COMPARE_MIN_RATIO else "MISSED"
+        lines.append(
+            f"ratio: {ratio:.1f}× Datasette's requests per second (≥ {COMPARE_MIN_RATIO}×: {met})"
+        )
     return lines

@@ -1,4 +1,5 @@
-"""The soak test behind ``manage.py soak``: gunicorn under load while the register is written.
+"""The soak tests behind ``manage.py soak``: gunicorn under load, while the register is
+written or while it is flooded with exports.
 
 The soak builds a database of its own with the benchmark's synthetic register, serves it
 with gunicorn on loopback, and for a bounded time fetches the public pages from several
@@ -7,13 +8,20 @@ imported in parts and reviewers move pending submissions through the workflow. T
 checks that nothing was lost: every step of history it wrote is there, each model's
 status is the last step of its history, no page failed and the server never reported
 "database is locked".
+
+The flood (``--scenario flood``) serves the same register with the per-client limits on,
+and has many clients ask for the whole register as CSV at once while a few browse. Then it
+checks that every browsing request succeeded quickly, that every export was either whole
+or refused with 429 and Retry-After, never cut off, and that no worker's memory grew.
 """
 
 import csv
 import http.client
+import ipaddress
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -33,6 +41,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from tracker import integrity, workflow
+from tracker.analysis.exports import BOM, MODEL_HEADER
 from tracker.analysis.reports import percentile
 from tracker.importing import lists as importer
 from tracker.models import AIModel, Batch, StatusChange
@@ -152,6 +161,9 @@ def server_environment(database, static_root):
         for name in ("API_RATE", "EXPORT_RATE", "SEARCH_RATE", "FEED_RATE")
     }
     env["DATABASE_URL"] = database.url
+    # No shared cache from the environment either: each worker counts in its own memory.
+    for name in ("CACHE_URL", "REDIS_URL"):
+        env.pop(name, None)
     return env
 
 
@@ -167,6 +179,24 @@ def collect_static(env):
     )
     if result.returncode:
         raise SoakError(f"collectstatic failed: {result.stderr.strip()[-2000:]}")
+
+
+def start_redis(workdir):
+    """A Redis server of this run's own, on loopback and keeping nothing, as production
+    shares one between its workers and instances: (process, CACHE_URL), or (None, None)
+    when redis-server is not installed."""
+    server = shutil.which("redis-server")
+    if server is None:
+        return None, None
+    port = free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    return process, f"redis://127.0.0.1:{port}/0"
 
 
 def start_server(env, port, workers, log_path):
@@ -244,16 +274,21 @@ def load_paths():
     return [path for _label, path in bench.page_targets()] + [EXPORT_PATH]
 
 
-def fetch_until(base, paths, deadline, offset):
+def fetch_until(base, paths, deadline, offset, headers=None, pause=0.0):
+    """Fetch ``paths`` in turn from ``offset`` on until ``deadline``, ``pause`` seconds
+    apart, sending ``headers`` with each request."""
     traffic = Traffic()
     opener = _opener()
     for n in range(offset, sys.maxsize):
+        if n > offset:
+            time.sleep(pause)
         if time.monotonic() >= deadline:
             break
         path = paths[n % len(paths)]
         started = time.perf_counter()
         try:
-            with opener.open(base + path, timeout=120) as response:
+            request = urllib.request.Request(base + path, headers=headers or {})
+            with opener.open(request, timeout=120) as response:
                 response.read()
                 status = response.status
         except urllib.error.HTTPError as error:
@@ -563,4 +598,427 @@ def report_lines(outcome):
     lines += [f"  {problem}" for problem in findings.problems[:10]]
     lines += [f"  {error}" for error in traffic.errors[:10]]
     lines.append("PASS" if findings.passed else "FAIL: " + "; ".join(findings.failures))
+    return lines
+
+
+# The flood --------------------------------------------------------------------------------
+#
+# Many clients ask for the whole register as CSV at once while a few others browse. The
+# server runs with the production limits, one proxy in front, and each simulated client
+# gives an address of its own in X-Forwarded-For, so the limits count each one apart.
+
+FLOOD_EXPORT_PATH = "/models/export.csv"
+EXPORTER_ADDRESSES = ipaddress.IPv4Address("10.1.0.1")
+READER_ADDRESSES = ipaddress.IPv4Address("10.2.0.1")
+# A reader's pause between pages: at most five pages a second, below every default limit
+# (searches, feeds and the API are a few of the pages it cycles through).
+READER_PAUSE = 0.2
+# A refused exporter asks again this soon, whatever Retry-After says: a flood does not wait.
+REFUSED_PAUSE = 1.0
+# A worker's resident memory at the end may be at most this many times what it was after
+# warm-up. By then each worker has streamed whole exports, so SQLite's page cache and mapped
+# file (up to 64 and 256 MB) or psycopg's buffers are full. An export that kept its rows
+# (tens of MB of CSV at 100,000 models, several exports per worker a minute) would pass
+# this within the first minute; allocator slack stays far below it.
+RSS_GROWTH_LIMIT = 1.5
+# The first part of the flood is its warm-up: the memory after it is the baseline.
+WARM_UP_SHARE = 0.25
+SAMPLE_SECONDS = 1.0
+# The limits the flood leaves as configured (``settings``), beside the export limit it sets.
+CONFIGURED_RATES = ("API_RATE", "SEARCH_RATE", "FEED_RATE")
+
+
+@dataclass(frozen=True)
+class FloodPlan:
+    seconds: float = 60
+    exporters: int = 50
+    readers: int = 8
+    workers: int = 2
+    port: int = 0
+    export_rate: str = "1/minute"
+    # Browsing's 95th percentile must stay under this many seconds.
+    p95_target: float = 0.5
+    spec: bench.Spec = Plan().spec
+
+
+def address(first, n):
+    return str(first + n)
+
+
+@dataclass
+class Exports:
+    complete: int = 0
+    refused: int = 0
+    seconds: list = field(default_factory=list)
+    failures: list = field(default_factory=list)
+
+    def add(self, other):
+        self.complete += other.complete
+        self.refused += other.refused
+        self.seconds += other.seconds
+        self.failures += other.failures
+
+
+def incomplete_csv(stream, header, rows, length=None):
+    """Why the CSV file read from ``stream`` is not the byte-order mark, ``header`` and
+    ``rows`` whole rows ending in a line break, of ``length`` bytes if that is given (a
+    streamed export gives none); None when it is. Read line by line as it arrives, in
+    constant memory."""
+    last = b""
+    size = 0
+
+    def lines():
+        nonlocal last, size
+        for line in stream:
+            last = line
+            size += len(line)
+            yield line.decode("utf-8")
+
+    reader = csv.reader(lines())
+    if next(reader, None) != [BOM + header[0], *header[1:]]:
+        return "the header is missing or wrong"
+    count = 0
+    for row in reader:
+        count += 1
+        if len(row) != len(header):
+            return f"row {count:,} has {len(row)} cells, not {len(header)}"
+    if length is not None and size != length:
+        return f"{size:,} bytes, not the {length:,} of its Content-Length"
+    if count != rows:
+        return f"{count:,} rows, not {rows:,}"
+    if not last.endswith(b"\n"):
+        return "the last row does not end with a line break"
+    return None
+
+
+def refusal_problem(error):
+    """What is wrong with a refusal: it must be a 429 saying when to come back."""
+    if error.code != 429:
+        return f"status {error.code}"
+    retry_after = error.headers.get("Retry-After", "")
+    if not retry_after.isdigit() or int(retry_after) < 1:
+        return f"429 without a usable Retry-After ({retry_after!r})"
+    return None
+
+
+def export_until(base, client_address, rows, deadline):
+    """Ask for the whole register as CSV again and again until ``deadline``; an export
+    under way then is read to its end."""
+    exports = Exports()
+    opener = _opener()
+    headers = {"X-Forwarded-For": client_address}
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        try:
+            request = urllib.request.Request(base + FLOOD_EXPORT_PATH, headers=headers)
+            with opener.open(request, timeout=300) as response:
+                length = response.headers.get("Content-Length")
+                problem = incomplete_csv(
+                    response, MODEL_HEADER, rows, int(length) if length else None
+                )
+        except urllib.error.HTTPError as error:
+            error.read()
+            problem = refusal_problem(error)
+            if problem is None:
+                exports.refused += 1
+                time.sleep(REFUSED_PAUSE)
+                continue
+        except (
+            urllib.error.URLError,
+            http.client.HTTPException,
+            OSError,
+            csv.Error,
+            UnicodeDecodeError,
+        ) as error:
+            problem = f"{type(error).__name__}: {error}"
+        if problem:
+            exports.failures.append(f"{client_address}: {problem}")
+        else:
+            exports.complete += 1
+            exports.seconds.append(time.perf_counter() - started)
+    return exports
+
+
+def worker_pids(master):
+    """The processes whose parent is ``master``: gunicorn's workers."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name is in parentheses and may hold spaces: the parent follows it.
+        if int(stat.rpartition(")")[2].split()[1]) == master:
+            pids.append(int(entry.name))
+    return sorted(pids)
+
+
+def resident_kb(pid):
+    """The process's resident memory (VmRSS) in kB, or None once it has gone."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+@dataclass
+class WorkerMemory:
+    """One worker's resident memory in kB: at the start, after warm-up, at its peak and at
+    the end (None if the worker was gone by then)."""
+
+    pid: int
+    start: int
+    warm: int = 0
+    peak: int = 0
+    end: int | None = None
+
+    @property
+    def growth(self):
+        return self.end / self.warm if self.end and self.warm else None
+
+
+class MemorySampler:
+    """Samples each worker's resident memory every ``SAMPLE_SECONDS`` in a thread."""
+
+    def __init__(self, master, warm_at):
+        self.master = master
+        self.warm_at = warm_at
+        self.stopped = threading.Event()
+        self.workers = {
+            pid: WorkerMemory(pid, resident_kb(pid) or 0) for pid in worker_pids(master)
+        }
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self):
+        for pid, memory in self.workers.items():
+            kb = resident_kb(pid)
+            if kb is None:
+                continue
+            memory.peak = max(memory.peak, kb)
+            if time.monotonic() < self.warm_at or not memory.warm:
+                memory.warm = kb
+
+    def _run(self):
+        while not self.stopped.wait(SAMPLE_SECONDS):
+            self._sample()
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        """Each worker's memory, and the workers there are now."""
+        self.stopped.set()
+        self.thread.join()
+        for pid, memory in self.workers.items():
+            memory.end = resident_kb(pid)
+            memory.peak = max(memory.peak, memory.end or 0)
+            # A flood shorter than one sample: the start is all there is to compare with.
+            memory.warm = memory.warm or memory.start
+        return list(self.workers.values()), worker_pids(self.master)
+
+
+@dataclass
+class FloodOutcome:
+    plan: FloodPlan
+    database: str
+    rows: int
+    pages: int
+    seconds: float
+    traffic: Traffic
+    exports: Exports
+    memory: list
+    workers_after: list
+    tracebacks: int = 0
+    locked_lines: int = 0
+    failures: list = field(default_factory=list)
+
+    @property
+    def passed(self):
+        return not self.failures
+
+    @property
+    def browsing_p95(self):
+        return percentile(self.traffic.all_latencies or [0], 0.95)
+
+
+def flood(plan, database, workdir, log=lambda message: None):
+    """Prepare the data set, serve it with the export limit of ``plan``, flood it with
+    exports while readers browse, then check every answer and the workers' memory."""
+    bench.migrate()
+    log(f"Generating {plan.spec.models:,} models")
+    bench.generate(plan.spec, log)
+    rows = AIModel.objects.count()
+    paths = [path for _label, path in bench.page_targets()]
+
+    redis, cache_url = start_redis(workdir)
+    if redis is None:
+        raise SoakError(
+            "The flood needs redis-server (apt-get install redis-server): the workers share "
+            "their limits, and the exports written at once, through it."
+        )
+    try:
+        return _flood(plan, database, workdir, rows, paths, cache_url, log)
+    finally:
+        stop_server(redis)
+
+
+def _flood(plan, database, workdir, rows, paths, cache_url, log):
+    env = server_environment(database, Path(workdir) / "static")
+    log("Collecting static files")
+    collect_static(env)
+    env |= {
+        "CACHE_URL": cache_url,
+        "DJANGO_NUM_PROXIES": "1",
+        "TRACKER_EXPORT_RATE": plan.export_rate,
+    }
+    env |= {f"TRACKER_{name}": getattr(settings, name) for name in CONFIGURED_RATES}
+    port = plan.port or free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = Path(workdir) / "gunicorn.log"
+    log(f"Starting gunicorn on {base} with {plan.workers} workers")
+    server = start_server(env, port, plan.workers, log_path)
+    try:
+        wait_until_answering(base, server, log_path)
+        log(f"Flooding for {plan.seconds:g} s")
+        started = time.monotonic()
+        deadline = started + plan.seconds
+        sampler = MemorySampler(server.pid, started + plan.seconds * WARM_UP_SHARE)
+        sampler.start()
+        targets = [
+            (export_until, (base, address(EXPORTER_ADDRESSES, n), rows, deadline))
+            for n in range(plan.exporters)
+        ]
+        targets += [
+            (
+                fetch_until,
+                (
+                    base,
+                    paths,
+                    deadline,
+                    n,
+                    {"X-Forwarded-For": address(READER_ADDRESSES, n)},
+                    READER_PAUSE,
+                ),
+            )
+            for n in range(plan.readers)
+        ]
+        try:
+            results = _threads(targets)
+        finally:
+            memory, workers_after = sampler.stop()
+        seconds = time.monotonic() - started
+    finally:
+        stop_server(server)
+
+    exports = Exports()
+    for result in results[: plan.exporters]:
+        exports.add(result)
+    traffic = Traffic()
+    for result in results[plan.exporters :]:
+        traffic.add(result)
+    server_log = _tail(log_path, characters=10**8)
+    outcome = FloodOutcome(
+        plan,
+        database.description,
+        rows,
+        len(paths),
+        seconds,
+        traffic,
+        exports,
+        memory,
+        workers_after,
+        tracebacks=server_log.count("Traceback"),
+        locked_lines=server_log.count(LOCKED),
+    )
+    outcome.failures = flood_failures(outcome)
+    return outcome
+
+
+def flood_failures(outcome):
+    traffic, exports = outcome.traffic, outcome.exports
+    failures = []
+    if exports.failures:
+        failures.append(f"{len(exports.failures)} exports failed or were cut off")
+    if not exports.complete:
+        failures.append("no export was completed")
+    if not exports.refused:
+        failures.append("no export was refused: the limit was never reached")
+    browsing_failed = sum(n for status, n in traffic.statuses.items() if status not in (200, 304))
+    if browsing_failed or traffic.errors:
+        failures.append(f"{browsing_failed + len(traffic.errors)} browsing requests failed")
+    if not traffic.served:
+        failures.append("no page was served")
+    target = outcome.plan.p95_target
+    if outcome.browsing_p95 >= target:
+        failures.append(
+            f"browsing p95 {outcome.browsing_p95 * 1000:,.0f} ms, not under {target * 1000:,.0f} ms"
+        )
+    started = sorted(memory.pid for memory in outcome.memory)
+    if not started or started != outcome.workers_after:
+        failures.append(
+            f"the workers changed: {started} at the start, {outcome.workers_after} after"
+        )
+    grown = [m.pid for m in outcome.memory if (m.growth or 0) > RSS_GROWTH_LIMIT]
+    if grown:
+        failures.append(f"the memory of workers {grown} grew more than {RSS_GROWTH_LIMIT}×")
+    if outcome.tracebacks:
+        failures.append(f"{outcome.tracebacks} tracebacks in the server log")
+    if outcome.locked_lines:
+        failures.append(f"“{LOCKED}” {outcome.locked_lines} times in the server log")
+    return failures
+
+
+def _ms(seconds):
+    return f"{seconds * 1000:,.0f} ms"
+
+
+def _mb(kb):
+    return "gone" if kb is None else f"{kb / 1024:,.1f}"
+
+
+def flood_report_lines(outcome):
+    plan, traffic, exports = outcome.plan, outcome.traffic, outcome.exports
+    latencies = traffic.all_latencies or [0]
+    durations = sorted(exports.seconds) or [0]
+    statuses = ", ".join(f"{status}: {n:,}" for status, n in sorted(traffic.statuses.items()))
+    lines = [
+        f"Flood: {outcome.database}, {outcome.rows:,} models; {outcome.seconds:.1f} s "
+        f"({plan.seconds:g} s of requests, then the exports under way were read to the end)",
+        f"Server: gunicorn, {plan.workers} workers; one proxy in front, each client its own "
+        f"X-Forwarded-For; limits counted in a Redis the workers share: at most "
+        f"{settings.EXPORTS_AT_ONCE} export(s) written at once; per client: export "
+        f"{plan.export_rate}, "
+        + ", ".join(
+            f"{name.split('_')[0].lower()} {getattr(settings, name)}" for name in CONFIGURED_RATES
+        ),
+        f"Clients: {plan.exporters} exporters of {FLOOD_EXPORT_PATH} (asking again "
+        f"{REFUSED_PAUSE:g} s after a refusal), {plan.readers} readers of "
+        f"{outcome.pages} pages ({READER_PAUSE:g} s between pages)",
+        f"Exports: {exports.complete:,} complete, {exports.refused:,} refused (429 with "
+        f"Retry-After), {len(exports.failures):,} failed or cut off; a complete export took "
+        f"median {statistics.median(durations):,.1f} s, max {durations[-1]:,.1f} s",
+        f"Browsing: {traffic.served:,} requests, status codes {statuses or 'none'}, "
+        f"{len(traffic.errors)} failed requests",
+        f"Browsing latency: median {_ms(statistics.median(latencies))}, "
+        f"p95 {_ms(outcome.browsing_p95)} (target under {_ms(plan.p95_target)}), "
+        f"max {_ms(latencies[-1])}",
+        f"Server log: {outcome.tracebacks} tracebacks, “{LOCKED}” {outcome.locked_lines} times",
+        "",
+        f"Worker memory, VmRSS MB: start, after warm-up ({WARM_UP_SHARE:.0%} of the time), "
+        f"peak, end, end/warm-up (limit {RSS_GROWTH_LIMIT}×)",
+    ]
+    lines += [
+        f"  pid {m.pid}: {_mb(m.start)}  {_mb(m.warm)}  {_mb(m.peak)}  {_mb(m.end)}  "
+        + (f"{m.growth:.2f}×" if m.growth else "-")
+        for m in outcome.memory
+    ]
+    lines += [f"  {failure}" for failure in exports.failures[:10]]
+    lines += [f"  {error}" for error in traffic.errors[:10]]
+    lines.append("PASS" if outcome.passed else "FAIL: " + "; ".join(outcome.failures))
     return lines

@@ -37,11 +37,28 @@ class Command(BaseCommand):
             "sqlite:////abs/path/bench.sqlite3 or postgres://user@host/tracker_bench",
         )
         parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+        parser.add_argument(
+            "--compare",
+            action="store_true",
+            help="measure only the throughput of gunicorn and of Datasette serving the same "
+            "SQLite file (make compare)",
+        )
+        parser.add_argument(
+            "--compare-seconds",
+            type=float,
+            default=bench.COMPARE_SECONDS,
+            help="seconds of load on each server",
+        )
+        parser.add_argument(
+            "--clients", type=int, default=bench.COMPARE_CLIENTS, help="client threads"
+        )
         bench.add_prepared_argument(parser)
 
     def handle(self, *args, **options):
-        if options["repeat"] < 1 or options["import_rows"] < 1:
-            raise CommandError("--repeat and --import-rows must be at least 1.")
+        if options["repeat"] < 1 or options["import_rows"] < 1 or options["clients"] < 1:
+            raise CommandError("--repeat, --import-rows and --clients must be at least 1.")
+        if not 0 < options["compare_seconds"] <= 600:
+            raise CommandError("--compare-seconds must be more than 0 and at most 600.")
         try:
             spec = bench.checked_spec(options)
             if options["prepared"]:
@@ -55,6 +72,8 @@ class Command(BaseCommand):
     def _prepare_and_measure(self, spec, options):
         """Check the database, then measure in a new process that runs on it alone."""
         database = bench.prepare_database(options["database_url"])
+        if options["compare"] and database.settings_dict["ENGINE"] != "django.db.backends.sqlite3":
+            raise bench.BenchError("--compare needs a SQLite database: Datasette serves files.")
         try:
             self.stdout.write(f"Benchmark database: {database.description}")
             self.stdout.flush()
@@ -65,6 +84,9 @@ class Command(BaseCommand):
                 f"--import-rows={options['import_rows']}",
                 f"--prepared={'reused' if database.reused else 'new'}",
                 *([f"--json={options['json']}"] if options["json"] else []),
+                *(["--compare"] if options["compare"] else []),
+                f"--compare-seconds={options['compare_seconds']}",
+                f"--clients={options['clients']}",
             ]
             status = bench.run_command(database, arguments)
         finally:
@@ -96,6 +118,8 @@ class Command(BaseCommand):
 
     def _run(self, spec, database, options):
         generated = self._data_set(spec, database)
+        if options["compare"]:
+            return self._compare(spec, database, generated, options)
         self._log("Measuring pages")
         pages = bench.measure_pages(options["repeat"], self._log)
         self._log("Measuring the export")
@@ -122,6 +146,23 @@ class Command(BaseCommand):
             "import": asdict(imported),
             "api": [asdict(row) for row in api],
             "downloads": asdict(downloads),
+        }
+
+    def _compare(self, spec, database, generated, options):
+        self._log("Measuring the throughput beside Datasette")
+        rows = bench.measure_compare(
+            database, options["compare_seconds"], options["clients"], self._log
+        )
+        for line in bench.compare_lines(rows, options["clients"]):
+            self.stdout.write(line)
+        return {
+            "database": database.description,
+            "spec": asdict(spec),
+            "generated": asdict(generated),
+            "compare": [
+                asdict(row) | {"requests_per_second": row.requests_per_second} for row in rows
+            ],
+            "ratio": bench.compare_ratio(rows),
         }
 
     def _data_set(self, spec, database):
