@@ -151,6 +151,15 @@ def test_a_reader_who_leaves_gives_the_slot_back(client, two_a_minute, settings)
     assert client.get("/backlog/export.csv", REMOTE_ADDR="10.0.0.8").status_code == 200
 
 
+def test_a_reader_who_leaves_before_the_first_byte_gives_the_slot_back(
+    client, two_a_minute, settings
+):
+    settings.EXPORTS_AT_ONCE = 1
+    client.get("/models/export.csv").close()
+
+    assert client.get("/backlog/export.csv", REMOTE_ADDR="10.0.0.8").status_code == 200
+
+
 def test_as_many_exports_as_the_setting_allows_are_written_at_once(client, two_a_minute, settings):
     settings.EXPORTS_AT_ONCE = 2
     first = client.get("/models/export.csv", REMOTE_ADDR="10.0.0.1")

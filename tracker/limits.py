@@ -146,13 +146,32 @@ def take_slot(name, slots):
     return None
 
 
-def _releasing(chunks, key):
-    """``chunks``, then the slot given back: after the last one, or when the reader leaves
-    (the server closes the response, which closes this generator)."""
-    try:
-        yield from chunks
-    finally:
-        cache.delete(key)
+class Releasing:
+    """``chunks``, then the slot ``key`` given back: after the last one, or when the server
+    closes the response (the reader left, or a HEAD request never read it), whichever
+    comes first."""
+
+    def __init__(self, chunks, key):
+        self.chunks = iter(chunks)
+        self.key = key
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            return next(self.chunks)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self):
+        if self.key is not None:
+            cache.delete(self.key)
+            self.key = None
+        close = getattr(self.chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def at_once(name, setting):
@@ -176,7 +195,7 @@ def at_once(name, setting):
                 cache.delete(key)
                 raise
             if response.streaming:
-                response.streaming_content = _releasing(response.streaming_content, key)
+                response.streaming_content = Releasing(response.streaming_content, key)
             else:
                 cache.delete(key)
             return response
