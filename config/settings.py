@@ -230,7 +230,7 @@ SECURE_CSP = {
 
 # Requests per client to the expensive paths (tracker.limits); signed-in staff are exempt.
 API_RATE = os.getenv("TRACKER_API_RATE", "300/minute")
-EXPORT_RATE = os.getenv("TRACKER_EXPORT_RATE", "30/minute")
+EXPORT_RATE = os.getenv("TRACKER_EXPORT_RATE", "10/minute")
 SEARCH_RATE = os.getenv("TRACKER_SEARCH_RATE", "120/minute")
 FEED_RATE = os.getenv("TRACKER_FEED_RATE", "60/minute")
 # Exports written at once by every instance together (the rest are refused with 429): keep

@@ -26,6 +26,8 @@ APPROVED = (Status.APPROVED, Status.SUSPENDED, Status.CANCELLED, Status.REVOKED)
 @pytest.fixture(autouse=True)
 def short_stride(monkeypatch):
     monkeypatch.setattr(pagination, "STRIDE", STRIDE)
+    # Seeking starts at the first place, not twenty strides on as in production.
+    monkeypatch.setattr(pagination, "SEEK_FROM", STRIDE)
 
 
 @pytest.fixture
@@ -195,3 +197,15 @@ def test_the_listing_page_shows_a_deep_page_with_its_numbers(client, register):
     assert [ai_model.pk for ai_model in page.object_list] == listing({"sort": "-submitted_on"})[50:]
     assert (page.start_index(), page.end_index()) == (51, 51)
     assert "showing 51–51" in response.text
+
+
+def test_pages_before_the_seeking_starts_are_read_with_an_offset(register, monkeypatch):
+    monkeypatch.setattr(pagination, "SEEK_FROM", 3 * STRIDE)
+    walked = []
+    monkeypatch.setattr(pagination, "walk", lambda *args: walked.append(args) or [])
+
+    # Page 3 starts at row 8, past the first place (7) but before the seeking (21).
+    ids, _problem = page_of({"page": 3})
+
+    assert walked == []
+    assert ids == listing({})[8:12]

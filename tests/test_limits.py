@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.factories import ApprovedModelFactory, UserFactory
-from tracker import limits
+from tracker import checks, limits
 
 pytestmark = pytest.mark.django_db
 
@@ -115,10 +115,32 @@ def test_a_new_window_starts_a_new_count(client, two_a_minute, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "rate, expected", [("300/minute", (300, 60)), ("20/second", (20, 1)), ("5/day", (5, 86400))]
+    "rate, expected",
+    [
+        ("300/minute", (300, 60)),
+        ("30/min", (30, 60)),
+        ("20/second", (20, 1)),
+        ("20/s", (20, 1)),
+        ("5/day", (5, 86400)),
+        ("100/hour", (100, 3600)),
+    ],
 )
 def test_a_rate_is_a_number_per_period(rate, expected):
     assert limits.parse_rate(rate) == expected
+
+
+@pytest.mark.parametrize("rate", ["300", "300/", "/minute", "many/minute", "30/week", "-1/s"])
+def test_an_unreadable_rate_stops_the_start(settings, rate):
+    settings.EXPORT_RATE = rate
+
+    errors = checks.rates_are_readable(None)
+
+    assert [(error.id, error.msg) for error in errors] == [
+        (
+            "tracker.E001",
+            f"TRACKER_EXPORT_RATE is {rate!r}: Not a rate: {rate!r} (e.g. 300/minute, 20/second)",
+        )
+    ]
 
 
 # Exports at once, whoever asks

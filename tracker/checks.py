@@ -3,7 +3,9 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
+
+from tracker.limits import parse_rate
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "testserver"}
 
@@ -24,3 +26,25 @@ def site_url_is_public(app_configs, **kwargs):
             )
         ]
     return []
+
+
+RATE_SETTINGS = ("API_RATE", "EXPORT_RATE", "SEARCH_RATE", "FEED_RATE")
+
+
+@register
+def rates_are_readable(app_configs, **kwargs):
+    """A per-client limit that cannot be read would refuse nothing and fail every request
+    it guards: it stops the start instead."""
+    errors = []
+    for name in RATE_SETTINGS:
+        try:
+            parse_rate(getattr(settings, name))
+        except ValueError as error:
+            errors.append(
+                Error(
+                    f"TRACKER_{name} is {getattr(settings, name)!r}: {error}",
+                    hint="A number of requests per second, minute, hour or day.",
+                    id="tracker.E001",
+                )
+            )
+    return errors

@@ -15,6 +15,7 @@ costs one query, and the decorators here sit inside that one.
 """
 
 import time
+import uuid
 from dataclasses import dataclass
 from functools import wraps
 
@@ -26,14 +27,18 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from rest_framework.throttling import BaseThrottle
 
-PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+# A period by its first letter, as DRF reads one: "minute", "min" and "m" alike.
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 clock = time.time
 
 
 def parse_rate(rate):
-    """'120/minute' -> (120, 60)."""
+    """'120/minute' -> (120, 60); ValueError for anything else (tracker.checks says so at
+    start)."""
     count, _slash, period = rate.partition("/")
-    return int(count), PERIODS[period]
+    if not count.isdigit() or period[:1] not in PERIODS:
+        raise ValueError(f"Not a rate: {rate!r} (e.g. 300/minute, 20/second)")
+    return int(count), PERIODS[period[0]]
 
 
 def client(request):
@@ -136,39 +141,66 @@ SLOT_SECONDS = 600
 BUSY_RETRY_SECONDS = 5
 
 
+# A file being written renews its slot every this many chunks (500 rows each).
+RENEW_EVERY = 100
+
+
+@dataclass
+class Slot:
+    """A taken slot: its cache entry, and the token that says it is still this one's (an
+    entry that outlived ``SLOT_SECONDS`` may have been taken again by another)."""
+
+    key: str
+    token: str
+
+    def renew(self):
+        if cache.get(self.key) == self.token:
+            cache.touch(self.key, SLOT_SECONDS)
+
+    def give_back(self):
+        if cache.get(self.key) == self.token:
+            cache.delete(self.key)
+
+
 def take_slot(name, slots):
     """One of ``slots`` numbered cache entries, taken with ``add`` (atomic, so two workers
     never take the same one), or None when all are taken."""
+    token = uuid.uuid4().hex
     for number in range(slots):
         key = f"tracker:slot:{name}:{number}"
-        if cache.add(key, 1, timeout=SLOT_SECONDS):
-            return key
+        if cache.add(key, token, timeout=SLOT_SECONDS):
+            return Slot(key, token)
     return None
 
 
 class Releasing:
-    """``chunks``, then the slot ``key`` given back: after the last one, or when the server
-    closes the response (the reader left, or a HEAD request never read it), whichever
-    comes first."""
+    """``chunks``, holding ``slot`` (renewed as they go), then giving it back: after the last
+    one, or when the server closes the response (the reader left, or a HEAD request never
+    read it), whichever comes first."""
 
-    def __init__(self, chunks, key):
+    def __init__(self, chunks, slot):
         self.chunks = iter(chunks)
-        self.key = key
+        self.slot = slot
+        self.sent = 0
 
     def __iter__(self):
         return self
 
     def __next__(self):
         try:
-            return next(self.chunks)
+            chunk = next(self.chunks)
         except BaseException:
             self.close()
             raise
+        self.sent += 1
+        if self.slot is not None and self.sent % RENEW_EVERY == 0:
+            self.slot.renew()
+        return chunk
 
     def close(self):
-        if self.key is not None:
-            cache.delete(self.key)
-            self.key = None
+        if self.slot is not None:
+            self.slot.give_back()
+            self.slot = None
         close = getattr(self.chunks, "close", None)
         if close is not None:
             close()
@@ -184,20 +216,20 @@ def at_once(name, setting):
     def decorate(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            key = take_slot(name, getattr(settings, setting))
-            if key is None:
+            slot = take_slot(name, getattr(settings, setting))
+            if slot is None:
                 if is_staff(request):
                     return view(request, *args, **kwargs)
                 return too_many(request, BUSY_RETRY_SECONDS, busy=True)
             try:
                 response = view(request, *args, **kwargs)
             except BaseException:
-                cache.delete(key)
+                slot.give_back()
                 raise
             if response.streaming:
-                response.streaming_content = Releasing(response.streaming_content, key)
+                response.streaming_content = Releasing(response.streaming_content, slot)
             else:
-                cache.delete(key)
+                slot.give_back()
             return response
 
         return wrapped

@@ -23,8 +23,8 @@ def site_url(request):
 
 
 @conditional
-@limited(EXPORT)
 @at_once("export", "EXPORTS_AT_ONCE")
+@limited(EXPORT)
 def models_csv(request):
     """The models the /models/ filters select. A filter the export cannot use refuses it
     (400, in plain text): a typo must never export the whole register instead."""
@@ -40,21 +40,21 @@ def models_csv(request):
 
 
 @conditional
-@limited(EXPORT)
 @at_once("export", "EXPORTS_AT_ONCE")
+@limited(EXPORT)
 def applicants_csv(request):
     return applicants_export(site_url(request)).response()
 
 
 @conditional
-@limited(EXPORT)
 @at_once("export", "EXPORTS_AT_ONCE")
+@limited(EXPORT)
 def backlog_csv(request):
     return backlog_export(site_url(request)).response()
 
 
 @conditional
-@limited(EXPORT)
 @at_once("export", "EXPORTS_AT_ONCE")
+@limited(EXPORT)
 def batch_csv(request, slug):
     return batch_export(get_object_or_404(Batch, slug=slug)).response()

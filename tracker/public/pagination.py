@@ -25,6 +25,9 @@ MAX_PAGE = 1_000_000
 # is a multiple of STRIDE, skipping fewer than STRIDE rows: an offset would read and drop
 # every row before the page.
 STRIDE = 500
+# Pages before this row are read with an offset, which is cheap that early: the walk that
+# finds the places reads the whole listing once, and is kept for the deep pages.
+SEEK_FROM = 20 * STRIDE
 # The places are kept under the register's stamp, which a write changes: the timeout only
 # lets the entries of an idle register go.
 PLACES_TIMEOUT = 60 * 60
@@ -75,7 +78,7 @@ def ids_from(queryset, listing, bottom, size):
     listing order is read on from the nearest earlier place (every ``STRIDE``-th row's sort
     value and id), found by one walk of the listing and kept until the register changes."""
     order = listing_order(listing)
-    key = places_key(listing) if bottom >= STRIDE and order is not None else None
+    key = places_key(listing) if bottom >= SEEK_FROM and order is not None else None
     if key is None:
         return list(queryset[bottom : bottom + size])
     expression, descending = order

@@ -176,8 +176,8 @@ def _bad_request(request, error):
 
 
 @conditional
-@limited(EXPORT)
 @at_once("export", "EXPORTS_AT_ONCE")
+@limited(EXPORT)
 def report_csv(request, name):
     try:
         export = report_export(name, request.GET, request.build_absolute_uri("/"))
