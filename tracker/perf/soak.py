@@ -270,8 +270,9 @@ def _tail(path, characters=2000):
 
 
 def load_paths():
-    """The public pages of ``bench.page_targets`` and a filtered export."""
-    return [path for _label, path in bench.page_targets()] + [EXPORT_PATH]
+    """A filtered export and the public pages of ``bench.page_targets``: the export first,
+    so that even a short soak asks for it (each client starts at its own place)."""
+    return [EXPORT_PATH, *(path for _label, path in bench.page_targets())]
 
 
 def fetch_until(base, paths, deadline, offset, headers=None, pause=0.0):
