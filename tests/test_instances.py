@@ -7,6 +7,7 @@ Each instance is a gunicorn of its own with the production settings, started on 
 against the test database and the test's Redis database (.ci/run starts both servers).
 """
 
+import contextlib
 import re
 import urllib.error
 import urllib.parse
@@ -66,18 +67,14 @@ def instances(tmp_path_factory, django_db_setup):
         "DJANGO_ALLOWED_HOSTS": f"127.0.0.1,{HOST}",
     }
     soak.collect_static(env)
-    started, bases = [], {}
-    try:
+    with contextlib.ExitStack() as servers:
+        instances = {}
         for name in ("a", "b"):
             port = soak.free_port()
             log = tmp_path / f"{name}.log"
-            started.append(soak.start_server(env, port, 1, log))
-            bases[name] = f"http://127.0.0.1:{port}"
-            soak.wait_until_answering(bases[name], started[-1], log)
-        yield {name: Instance(base) for name, base in bases.items()}
-    finally:
-        for process in started:
-            soak.stop_server(process)
+            server = servers.enter_context(soak.serving(soak.gunicorn(port, 1), env, port, log))
+            instances[name] = Instance(server.base)
+        yield instances
 
 
 class Instance:

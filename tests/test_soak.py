@@ -228,9 +228,15 @@ def test_a_short_flood_refuses_exports_whole_and_keeps_browsing_fast():
     ) in out
     assert "8 exporters of /models/export.csv" in out
     assert figure(r"3 readers of ([\d,]+) pages", out) > 0
-    assert figure(r"Exports: ([\d,]+) complete", out) > 0
-    assert figure(r"([\d,]+) refused \(429 with Retry-After\)", out) > 0
-    assert figure(r"([\d,]+) failed or cut off", out) == 0
+    # How many exports got through depends on the timing; none may be anything else.
+    complete = figure(r"Exports: ([\d,]+) complete", out)
+    refused = figure(r"([\d,]+) refused \(429 with Retry-After\)", out)
+    assert complete > 0
+    assert refused > 0
+    assert (
+        f"Exports: {complete:,} complete, {refused:,} refused (429 with Retry-After), "
+        "0 failed or cut off; "
+    ) in out
     browsed = figure(r"Browsing: ([\d,]+) requests", out)
     assert browsed > 0
     assert f"status codes 200: {browsed:,}, 0 failed requests" in out

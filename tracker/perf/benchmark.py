@@ -1537,23 +1537,6 @@ def _throughput(row, traffic, seconds):
         row.note = f"{row.failed:,} requests failed: {first[0]}"[:200]
 
 
-@contextlib.contextmanager
-def _served(command, env, base, workdir, name):
-    """``command`` running until the block ends, once it answers on ``base``."""
-    from tracker.perf import soak
-
-    log_path = Path(workdir) / f"{name}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        soak.wait_until_answering(base, process, log_path)
-        yield
-    finally:
-        soak.stop_server(process)
-
-
 def _measure_ours(database, paths, seconds, clients, workdir):
     from tracker.perf import soak
 
@@ -1566,13 +1549,9 @@ def _measure_ours(database, paths, seconds, clients, workdir):
             row.command += ", Redis cache"
         soak.collect_static(env)
         port = soak.free_port()
-        base = f"http://127.0.0.1:{port}"
-        process = soak.start_server(env, port, COMPARE_WORKERS, Path(workdir) / "gunicorn.log")
-        try:
-            soak.wait_until_answering(base, process, Path(workdir) / "gunicorn.log")
-            _throughput(row, *_fetch_for(base, paths, seconds, clients))
-        finally:
-            soak.stop_server(process)
+        command = soak.gunicorn(port, COMPARE_WORKERS)
+        with soak.serving(command, env, port, Path(workdir) / "gunicorn.log") as server:
+            _throughput(row, *_fetch_for(server.base, paths, seconds, clients))
     except soak.SoakError as exc:
         row.note = str(exc)[:200]
     finally:
@@ -1595,12 +1574,11 @@ def _measure_datasette(path, paths, seconds, clients, workdir):
     with contextlib.closing(sqlite3.connect(path)) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     port = soak.free_port()
-    base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "datasette", "serve", "-i", str(path), "--port", str(port)]
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     try:
-        with _served(command, env, base, workdir, "datasette"):
-            _throughput(row, *_fetch_for(base, paths, seconds, clients))
+        with soak.serving(command, env, port, Path(workdir) / "datasette.log") as server:
+            _throughput(row, *_fetch_for(server.base, paths, seconds, clients))
     except soak.SoakError as exc:
         row.note = str(exc)[:200]
     return row

@@ -32,6 +32,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -199,8 +200,9 @@ def start_redis(workdir):
     return process, f"redis://127.0.0.1:{port}/0"
 
 
-def start_server(env, port, workers, log_path):
-    command = [
+def gunicorn(port, workers):
+    """The command of the site's production server on loopback ``port``."""
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -212,9 +214,22 @@ def start_server(env, port, workers, log_path):
         "--graceful-timeout=5",
         "--log-level=warning",
     ]
+
+
+@dataclass
+class Server:
+    base: str  # http://127.0.0.1:port
+    process: subprocess.Popen
+    log_path: Path
+
+
+@contextmanager
+def serving(command, env, port, log_path):
+    """``command`` serving loopback ``port``, from when it answers until the block ends: the
+    site's gunicorn (``gunicorn``) or a peer to compare it with."""
     with open(log_path, "wb") as log:
         # A session of its own, so stopping it takes the workers down with the arbiter.
-        return subprocess.Popen(
+        process = subprocess.Popen(
             command,
             cwd=settings.BASE_DIR,
             env=env,
@@ -222,6 +237,12 @@ def start_server(env, port, workers, log_path):
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    try:
+        server = Server(f"http://127.0.0.1:{port}", process, Path(log_path))
+        wait_until_answering(server.base, process, log_path)
+        yield server
+    finally:
+        stop_server(process)
 
 
 def stop_server(process):
@@ -483,12 +504,10 @@ def run(plan, database, workdir, log=lambda message: None):
     log("Collecting static files")
     collect_static(env)
     port = plan.port or free_port()
-    base = f"http://127.0.0.1:{port}"
     log_path = Path(workdir) / "gunicorn.log"
-    log(f"Starting gunicorn on {base} with {plan.workers} workers")
-    server = start_server(env, port, plan.workers, log_path)
-    try:
-        wait_until_answering(base, server, log_path)
+    log(f"Starting gunicorn on port {port} with {plan.workers} workers")
+    with serving(gunicorn(port, plan.workers), env, port, log_path) as server:
+        base = server.base
         log(f"Loading for {plan.seconds:g} s")
         started = time.monotonic()
         deadline = started + plan.seconds
@@ -502,8 +521,6 @@ def run(plan, database, workdir, log=lambda message: None):
         ]
         results = _threads(targets)
         seconds = time.monotonic() - started
-    finally:
-        stop_server(server)
 
     traffic = Traffic()
     for result in results[: plan.clients]:
@@ -880,16 +897,14 @@ def _flood(plan, database, workdir, rows, paths, cache_url, log):
     }
     env |= {f"TRACKER_{name}": getattr(settings, name) for name in CONFIGURED_RATES}
     port = plan.port or free_port()
-    base = f"http://127.0.0.1:{port}"
     log_path = Path(workdir) / "gunicorn.log"
-    log(f"Starting gunicorn on {base} with {plan.workers} workers")
-    server = start_server(env, port, plan.workers, log_path)
-    try:
-        wait_until_answering(base, server, log_path)
+    log(f"Starting gunicorn on port {port} with {plan.workers} workers")
+    with serving(gunicorn(port, plan.workers), env, port, log_path) as server:
+        base = server.base
         log(f"Flooding for {plan.seconds:g} s")
         started = time.monotonic()
         deadline = started + plan.seconds
-        sampler = MemorySampler(server.pid, started + plan.seconds * WARM_UP_SHARE)
+        sampler = MemorySampler(server.process.pid, started + plan.seconds * WARM_UP_SHARE)
         sampler.start()
         targets = [
             (export_until, (base, address(EXPORTER_ADDRESSES, n), rows, deadline))
@@ -914,8 +929,6 @@ def _flood(plan, database, workdir, rows, paths, cache_url, log):
         finally:
             memory, workers_after = sampler.stop()
         seconds = time.monotonic() - started
-    finally:
-        stop_server(server)
 
     exports = Exports()
     for result in results[: plan.exporters]:
