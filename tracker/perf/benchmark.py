@@ -1541,22 +1541,19 @@ def _measure_ours(database, paths, seconds, clients, workdir):
     from tracker.perf import soak
 
     row = ThroughputRow("tracker", f"gunicorn, {COMPARE_WORKERS} workers, production settings")
-    redis, cache_url = soak.start_redis(workdir)
+    env = soak.server_environment(database, Path(workdir) / "static")
     try:
-        env = soak.server_environment(database, Path(workdir) / "static")
-        if cache_url:
-            env["CACHE_URL"] = cache_url
-            row.command += ", Redis cache"
-        soak.collect_static(env)
-        port = soak.free_port()
-        command = soak.gunicorn(port, COMPARE_WORKERS)
-        with soak.serving(command, env, port, Path(workdir) / "gunicorn.log") as server:
-            _throughput(row, *_fetch_for(server.base, paths, seconds, clients))
+        with soak.own_redis(workdir) as cache_url:
+            if cache_url:
+                env["CACHE_URL"] = cache_url
+                row.command += ", Redis cache"
+            soak.collect_static(env)
+            port = soak.free_port()
+            command = soak.gunicorn(port, COMPARE_WORKERS)
+            with soak.serving(command, env, port, Path(workdir) / "gunicorn.log") as server:
+                _throughput(row, *_fetch_for(server.base, paths, seconds, clients))
     except soak.SoakError as exc:
         row.note = str(exc)[:200]
-    finally:
-        if redis is not None:
-            soak.stop_server(redis)
     return row
 
 

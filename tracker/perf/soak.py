@@ -182,13 +182,15 @@ def collect_static(env):
         raise SoakError(f"collectstatic failed: {result.stderr.strip()[-2000:]}")
 
 
-def start_redis(workdir):
+@contextmanager
+def own_redis(workdir):
     """A Redis server of this run's own, on loopback and keeping nothing, as production
-    shares one between its workers and instances: (process, CACHE_URL), or (None, None)
-    when redis-server is not installed."""
+    shares one between its workers and instances, until the block ends: its CACHE_URL, or
+    None when redis-server is not installed."""
     server = shutil.which("redis-server")
     if server is None:
-        return None, None
+        yield None
+        return
     port = free_port()
     process = subprocess.Popen(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -197,7 +199,10 @@ def start_redis(workdir):
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    return process, f"redis://127.0.0.1:{port}/0"
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop_server(process)
 
 
 def gunicorn(port, workers):
@@ -874,16 +879,13 @@ def flood(plan, database, workdir, log=lambda message: None):
     rows = AIModel.objects.count()
     paths = [path for _label, path in bench.page_targets()]
 
-    redis, cache_url = start_redis(workdir)
-    if redis is None:
-        raise SoakError(
-            "The flood needs redis-server (apt-get install redis-server): the workers share "
-            "their limits, and the exports written at once, through it."
-        )
-    try:
+    with own_redis(workdir) as cache_url:
+        if cache_url is None:
+            raise SoakError(
+                "The flood needs redis-server (apt-get install redis-server): the workers "
+                "share their limits, and the exports written at once, through it."
+            )
         return _flood(plan, database, workdir, rows, paths, cache_url, log)
-    finally:
-        stop_server(redis)
 
 
 def _flood(plan, database, workdir, rows, paths, cache_url, log):
