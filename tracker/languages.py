@@ -16,8 +16,10 @@ from django.urls import translate_url
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 
-# hreflang takes a BCP 47 tag; Django's language codes are lower case.
+# Each language's name where others name it: hreflang takes a BCP 47 tag (Django's codes are
+# lower case), Open Graph a locale, language_TERRITORY.
 HREFLANG = {"en": "en", "zh-hans": "zh-Hans"}
+OPEN_GRAPH_LOCALES = {"en": "en_US", "zh-hans": "zh_CN"}
 
 
 def neutral_path(path):

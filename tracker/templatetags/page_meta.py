@@ -10,9 +10,6 @@ from tracker import languages
 
 register = template.Library()
 
-# Open Graph names a locale language_TERRITORY.
-OPEN_GRAPH_LOCALES = {"en": "en_US", "zh-hans": "zh_CN"}
-
 
 class CaptureNode(template.Node):
     def __init__(self, nodelist, name):
@@ -60,4 +57,4 @@ def language_alternates(context):
 
 @register.filter
 def open_graph_locale(language_code):
-    return OPEN_GRAPH_LOCALES.get(language_code, OPEN_GRAPH_LOCALES["en"])
+    return languages.OPEN_GRAPH_LOCALES.get(language_code, languages.OPEN_GRAPH_LOCALES["en"])
