@@ -6,6 +6,7 @@ from urllib.parse import quote
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import F
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
@@ -22,10 +23,14 @@ from tracker.analysis.exports import (
     CHUNK_ROWS,
     MODEL_HEADER,
     PUBLISHED_HEADER,
+    Cell,
     cell,
     csv_chunks,
+    model_rows,
+    models_export,
+    query_chunks,
 )
-from tracker.models import AIModel, Status
+from tracker.models import AIModel, Jurisdiction, Status, StatusChange
 
 BOM = "\ufeff".encode()
 
@@ -253,6 +258,126 @@ def test_a_cell_is_guarded_only_when_it_is_text(value, expected):
     assert cell(value) == expected
 
 
+def _formula_register():
+    """One registration whose every free-text column starts as a formula would, on a
+    filing whose number does too; values written as they are stored, past validation."""
+    upstream = ApprovedModelFactory()
+    model = ApprovedModelFactory(
+        applicant=ApplicantFactory(jurisdiction=jurisdiction("SH")),
+        filing_type="registration",
+        upstream=upstream,
+        approved_on_estimated=True,
+        submitted_on=datetime.date(2024, 1, 10),
+        approved_on=datetime.date(2024, 3, 1),
+    )
+    AIModel.objects.filter(pk=upstream.pk).update(filing_number="=U1")
+    AIModel.objects.filter(pk=model.pk).update(
+        filing_number="-F1",
+        name_zh="\t模型",
+        name_en="\rModel",
+        sector="@sector",
+        on_device_scenario="+手机",
+    )
+    model.applicant.__class__.objects.filter(pk=model.applicant_id).update(
+        name_zh="=公司", name_en="+Company"
+    )
+    Jurisdiction.objects.filter(pk=model.applicant.jurisdiction_id).update(code="@J")
+    model.batch.__class__.objects.filter(pk=model.batch_id).update(slug="-batch")
+    return model
+
+
+def test_every_text_column_of_the_export_is_guarded_by_the_query(client, db):
+    model = _formula_register()
+
+    _response, rows = get_csv(client, "/models/export.csv", filing_type="registration")
+
+    assert rows[1:] == [
+        [
+            "'-F1",
+            "'\t模型",
+            "'\rModel",
+            "'=公司",
+            "'+Company",
+            "'@J",
+            "registration",
+            "general",
+            "'@sector",
+            "approved",
+            "2024-01-10",
+            "2024-03-01",
+            "'-batch",
+            "51",
+            f"http://testserver/models/{model.slug}/",
+            "true",
+            "",
+            "'=U1",
+            "'+手机",
+        ]
+    ]
+
+
+def test_the_export_is_the_bytes_the_python_writer_makes_of_the_same_rows(db):
+    # The query writes the cells (Cell); cell() is the rule's other reading. Both must
+    # agree on every kind of value: guarded text, quotes, commas, line breaks, Chinese,
+    # unknown dates, estimated and exact approvals, a pending model's days.
+    _formula_register()
+    ApprovedModelFactory(name_zh='引号"与,逗号', name_en="two\nlines", approved_on_estimated=True)
+    ApprovedModelFactory(name_en="", sector="教育")
+    AIModelFactory(submitted_on=None, name_zh="𠮷野家")
+    AIModelFactory(status=Status.NATIONAL_REVIEW)
+    queryset = AIModel.objects.order_by("pk")
+    base_url = "http://testserver/"
+
+    written = b"".join(models_export(queryset, base_url).chunks())
+
+    assert written == b"".join(csv_chunks(MODEL_HEADER, model_rows(queryset, base_url)))
+    assert len(parse(written)) == 7
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("name_en", "=1+1"),
+        ("name_en", "+86 10"),
+        ("name_en", "-x"),
+        ("name_en", "@x"),
+        ("name_en", "\tx"),
+        ("name_en", "\rx"),
+        ("name_en", "a=1"),
+        ("name_en", ""),
+        ("name_en", "大模型"),
+        ("approved_on_estimated", True),
+        ("approved_on_estimated", False),
+        ("submitted_on", datetime.date(2024, 1, 5)),
+        ("submitted_on", None),
+        ("seq_no", 7),
+        ("seq_no", None),
+    ],
+)
+def test_the_query_writes_a_cell_as_cell_does(db, column, value):
+    model = ApprovedModelFactory()
+    AIModel.objects.filter(pk=model.pk).update(**{column: value})
+    queryset = AIModel.objects.filter(pk=model.pk).values_list(Cell(F(column)))
+
+    assert list(query_chunks(queryset)) == [[(cell(value) if value is not None else None,)]]
+
+
+def test_the_query_writes_no_cell_of_a_date_and_time(db):
+    ApprovedModelFactory()
+    queryset = StatusChange.objects.values_list(Cell(F("recorded_at")))
+
+    with pytest.raises(TypeError, match="A DateTimeField has no CSV cell in SQL"):
+        list(query_chunks(queryset))
+
+
+def test_an_export_that_selects_nothing_is_its_header_alone(client, db):
+    ApprovedModelFactory()
+
+    response = client.get("/models/export.csv", {"status": "rejected"})
+
+    assert list(response.streaming_content) == [BOM + (",".join(MODEL_HEADER) + "\r\n").encode()]
+
+
 def test_the_writer_writes_a_bom_once_and_the_header_first():
     data = b"".join(csv_chunks(["a", "b"], [(1, "x")] * 1200, chunk_rows=500))
 
@@ -372,9 +497,9 @@ def test_a_ten_thousand_row_export_streams_in_chunks(client, db):
     response = client.get("/models/export.csv")
 
     assert isinstance(response, StreamingHttpResponse)
-    chunks = list(response.streaming_content)
-    assert len(chunks) == 10_000 // CHUNK_ROWS + 1
-    assert sum(chunk.count(b"\r\n") for chunk in chunks) == 10_001
+    lines = [chunk.count(b"\r\n") for chunk in response.streaming_content]
+    # The header goes with the first chunk of rows.
+    assert lines == [CHUNK_ROWS + 1] + [CHUNK_ROWS] * (10_000 // CHUNK_ROWS - 1)
 
 
 def test_export_command_writes_the_same_bytes_as_the_urls(client, db, tmp_path):

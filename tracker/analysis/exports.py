@@ -1,17 +1,18 @@
 """The one CSV writer, and the exports built on it.
 
 Every CSV the project serves or writes (listing exports, reports, the admin action, the
-``export_csv`` command, the importer's rejected rows) goes through ``csv_chunks``: UTF-8 with
+``export_csv`` command, the importer's rejected rows) goes through ``csv_written``: UTF-8 with
 a byte-order mark so Excel reads Chinese, one header row, ISO dates, empty cells for unknown
 values, and text that a spreadsheet would run as a formula prefixed with ``'``.
 
 Rows come from ``values_list(...).iterator()`` and are written in chunks, so an export of
-any size runs in constant memory.
+any size runs in constant memory. ``cell`` makes a value a cell; the models export, the
+largest, has the query make its cells instead (``Cell``, the same rule in SQL) and writes
+the rows in the chunks the database sends.
 """
 
 import csv
 import datetime
-import io
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,13 +23,17 @@ from django.db.models import (
     Case,
     CharField,
     DateField,
+    DateTimeField,
+    DecimalField,
     F,
+    FloatField,
     Func,
     IntegerField,
+    TextField,
     Value,
     When,
 )
-from django.db.models.functions import Concat
+from django.db.models.sql.constants import MULTI
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -50,6 +55,7 @@ BOM = "\ufeff"
 CHUNK_ROWS = 500
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_CHARS = frozenset(FORMULA_STARTS)
+NUMBER_FIELDS = IntegerField | FloatField | DecimalField
 
 MODEL_HEADER = [
     "filing_number",
@@ -79,15 +85,20 @@ PUBLISHED_HEADER = ["序号", "属地", "模型名称", "备案单位", "备案�
 ON_DEVICE_HEADER = "适用场景"
 
 
+TRUE, FALSE = "true", "false"
+GUARD = "'"
+
+
 def cell(value):
-    """One value as a CSV cell: numbers stay numbers, text is guarded against formulas."""
+    """One value as a CSV cell: numbers stay numbers, text is guarded against formulas.
+    ``Cell`` is the same rule written by the database."""
     # Text and empty cells first: they are most of every export, which calls this per cell.
     if type(value) is str:
-        return "'" + value if value and value[0] in FORMULA_CHARS else value
+        return GUARD + value if value and value[0] in FORMULA_CHARS else value
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return TRUE if value else FALSE
     if isinstance(value, int | float | Decimal):
         return value
     if isinstance(value, datetime.datetime):
@@ -96,7 +107,7 @@ def cell(value):
         return value.isoformat()
     text = str(value)
     if text.startswith(FORMULA_STARTS):
-        return "'" + text
+        return GUARD + text
     return text
 
 
@@ -114,19 +125,33 @@ def _cells(row):
     ]
 
 
+def csv_written(header, cell_chunks):
+    """Yield the CSV file as encoded chunks, one per chunk of rows whose values are
+    cells already (``cell``'s or ``Cell``'s)."""
+    lines = _Lines([BOM])
+    writer = csv.writer(lines)
+    writer.writerow(header)
+    for rows in cell_chunks:
+        writer.writerows(rows)
+        yield lines.take()
+    if lines:
+        yield lines.take()
+
+
+class _Lines(list):
+    """What a csv writer writes, kept as a list of lines until taken as one chunk."""
+
+    write = list.append
+
+    def take(self):
+        chunk = "".join(self).encode("utf-8")
+        self.clear()
+        return chunk
+
+
 def csv_chunks(header, rows, chunk_rows=CHUNK_ROWS):
     """Yield the CSV file as encoded chunks of ``chunk_rows`` rows each."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write(BOM)
-    writer.writerow(header)
-    for batch in itertools.batched(rows, chunk_rows):
-        writer.writerows(map(_cells, batch))
-        if len(batch) == chunk_rows:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+    return csv_written(header, (map(_cells, rows) for rows in itertools.batched(rows, chunk_rows)))
 
 
 @dataclass
@@ -159,6 +184,13 @@ class Export:
     def write_to(self, stream):
         for chunk in self.chunks():
             stream.write(chunk)
+
+
+class QueryExport(Export):
+    """An export whose ``rows`` come as chunks of cells the query wrote (``Cell``)."""
+
+    def chunks(self):
+        return csv_written(self.header, self.rows)
 
 
 def _url_parts(base_url, route):
@@ -204,6 +236,75 @@ class DaysBetween(Func):
         )
 
 
+class Joined(Func):
+    """Text pieces joined by the database, none of which is ever NULL (``Concat`` guards
+    each against NULL)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || "
+    output_field = CharField()
+
+
+class Cell(Func):
+    """``cell`` in SQL: a value as the CSV cell, written by the database, so that an
+    export's rows go to the writer as they come (the export is timed against
+    ``sqlite3 -csv``). Text is guarded against formulas, a boolean is ``true`` or
+    ``false``, a date its ISO text, a number stays a number, and unknown stays NULL,
+    which the writer leaves empty."""
+
+    arity = 1
+    # The function that gives the code point of a text's first character.
+    FIRST_CODE = {"sqlite": "UNICODE", "postgresql": "ASCII"}
+
+    def _resolve_output_field(self):
+        field = self.source_expressions[0].output_field
+        return field if isinstance(field, NUMBER_FIELDS) else CharField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        source = self.source_expressions[0]
+        field = source.output_field
+        sql, params = compiler.compile(source)
+        if isinstance(field, NUMBER_FIELDS) or _never_guarded(source):
+            return sql, params
+        if isinstance(field, BooleanField):
+            return f"CASE {sql} WHEN %s THEN %s WHEN %s THEN %s END", [
+                *params,
+                True,
+                TRUE,
+                False,
+                FALSE,
+            ]
+        if isinstance(field, DateField) and not isinstance(field, DateTimeField):
+            return compiler.compile(IsoDate(source))
+        if isinstance(field, CharField | TextField):
+            codes = ", ".join(str(ord(start)) for start in FORMULA_STARTS)
+            first = self.FIRST_CODE[connection.vendor]
+            return (
+                f"CASE WHEN {first}({sql}) IN ({codes}) THEN %s || {sql} ELSE {sql} END",
+                [*params, GUARD, *params, *params],
+            )
+        raise TypeError(f"A {type(field).__name__} has no CSV cell in SQL: write it with cell().")
+
+
+def _never_guarded(expression):
+    """Whether no value of ``expression`` can start as a formula does: a field holding
+    only its choices (the database checks them) none of which does, or text joined to
+    the end of one that does not (an address)."""
+    if isinstance(expression, Joined):
+        first = expression.source_expressions[0]
+        return isinstance(first, Value) and not str(first.value).startswith(FORMULA_STARTS)
+    choices = getattr(expression.output_field, "flatchoices", None)
+    return bool(choices) and not any(str(value).startswith(FORMULA_STARTS) for value, _ in choices)
+
+
+def query_chunks(queryset, chunk_rows=CHUNK_ROWS):
+    """The rows of a ``values_list`` queryset in lists of ``chunk_rows``, as the database
+    sends them: no Python runs per row (no field converters, which ``Cell`` columns do
+    not need). PostgreSQL reads them through a server-side cursor, as ``iterator()`` does."""
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    return compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=chunk_rows)
+
+
 def days_in_review_sql(today):
     """``tracker.models.days_in_review`` in the query, in whole days: to ``today`` for a
     pending model, to its approval for a decided one; unknown without a submission date."""
@@ -215,40 +316,52 @@ def days_in_review_sql(today):
     return DaysBetween(end, F("submitted_on"))
 
 
-def model_rows(queryset, base_url, today=None):
-    """The rows of MODEL_HEADER, every value made by the query: the rows come as the
-    database sends them, with no date object or Python call per row (the export is timed
-    against ``sqlite3 -csv``). ``days_in_review`` of a pending model counts to ``today``;
-    whether an approval date is estimated is said only of a known date."""
+def _model_columns(base_url, today):
+    """MODEL_HEADER's values, each made by the query. ``days_in_review`` of a pending
+    model counts to ``today``; whether an approval date is estimated is said only of a
+    known date."""
     head, tail = _url_parts(base_url, "tracker:model_detail")
-    return queryset.values_list(
-        "filing_number",
-        "name_zh",
-        "name_en",
-        "applicant__name_zh",
-        "applicant__name_en",
-        "applicant__jurisdiction__code",
-        "filing_type",
-        "scope",
-        "sector",
-        "status",
-        IsoDate("submitted_on"),
-        IsoDate("approved_on"),
-        "batch__slug",
+    return [
+        F("filing_number"),
+        F("name_zh"),
+        F("name_en"),
+        F("applicant__name_zh"),
+        F("applicant__name_en"),
+        F("applicant__jurisdiction__code"),
+        F("filing_type"),
+        F("scope"),
+        F("sector"),
+        F("status"),
+        F("submitted_on"),
+        F("approved_on"),
+        F("batch__slug"),
         days_in_review_sql(today or timezone.localdate()),
-        Concat(Value(head), "slug", Value(tail), output_field=CharField()),
+        Joined(Value(head), "slug", Value(tail)),
         Case(
             When(approved_on__isnull=False, then="approved_on_estimated"),
             output_field=BooleanField(),
         ),
-        "seq_no",
-        "upstream__filing_number",
-        "on_device_scenario",
-    ).iterator(chunk_size=CHUNK_SIZE)
+        F("seq_no"),
+        F("upstream__filing_number"),
+        F("on_device_scenario"),
+    ]
+
+
+def model_rows(queryset, base_url, today=None):
+    """The rows of MODEL_HEADER, as values (the bulk download's JSON Lines)."""
+    columns = _model_columns(base_url, today)
+    return queryset.values_list(*columns).iterator(chunk_size=CHUNK_SIZE)
+
+
+def model_cells(queryset, base_url, today=None):
+    """The rows of MODEL_HEADER as chunks of CSV cells, every cell written by the query:
+    no Python runs per row or value (the export is timed against ``sqlite3 -csv``)."""
+    columns = _model_columns(base_url, today)
+    return query_chunks(queryset.values_list(*map(Cell, columns)))
 
 
 def models_export(queryset, base_url, selection=""):
-    return Export("models", MODEL_HEADER, model_rows(queryset, base_url), selection)
+    return QueryExport("models", MODEL_HEADER, model_cells(queryset, base_url), selection)
 
 
 APPLICANT_HEADER = [
