@@ -89,6 +89,15 @@ def test_the_benchmark_prints_every_row_of_its_table_and_never_opens_the_develop
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert len(results["pages"]) == len(PAGE_LABELS)
     assert results["exports"][1]["rows"] == 200
+    # The export's time against the command-line client's (none without sqlite3), and
+    # whether it is within 2×.
+    export = results["exports"][1]
+    export_line = [line for line in table if line.startswith("export 100%")][-1]
+    if export["cli_seconds"] is None:
+        target = "n/a"
+    else:
+        target = "≤ 2×: met" if export["seconds"] <= 2 * export["cli_seconds"] else "≤ 2×: missed"
+    assert export_line.endswith(target)
     downloads_line = [line for line in table if line.startswith("build_downloads ")][-1]
     assert downloads_line.split()[1] == "200"
     assert downloads_line.endswith("≤ 30 s: met")

@@ -816,6 +816,12 @@ class ExportRow:
     def ratio(self):
         return self.seconds / self.cli_seconds if self.seconds and self.cli_seconds else None
 
+    @property
+    def target(self):
+        if self.ratio is None:
+            return "n/a"
+        return f"≤ {EXPORT_MAX_RATIO:g}×: {'met' if self.ratio <= EXPORT_MAX_RATIO else 'missed'}"
+
 
 @dataclass
 class ImportRow:
@@ -1159,6 +1165,8 @@ def _cli_seconds(sql):
 
 # Each export, and its command-line floor, is timed this often; the median is reported.
 EXPORT_RUNS = 3
+# The export's target: at most this many times the command-line client's time.
+EXPORT_MAX_RATIO = 2
 
 
 def _median_seconds(run):
@@ -1422,6 +1430,7 @@ def report_lines(pages, exports, imported, repeat):
             "rss peak MB",
             f"{cli} s",
             "ratio",
+            "target",
         ),
         [
             (
@@ -1433,7 +1442,8 @@ def report_lines(pages, exports, imported, repeat):
                 _fmt(e.python_peak_mb),
                 _fmt(e.rss_peak_mb),
                 _fmt(e.cli_seconds, ".2f") if e.cli_seconds is not None else "n/a",
-                _fmt(e.ratio, ".1f"),
+                _fmt(e.ratio, ".2f"),
+                e.target,
             )
             for e in exports
         ],
