@@ -62,15 +62,20 @@ def days_in_review(status, submitted_on, approved_on, today=None):
     return (end - submitted_on).days
 
 
-def days_in_review_expression(today=None):
-    """``days_in_review`` in SQL, so a listing can sort on it; NULL when unknown."""
-    end = models.Case(
+def review_end(today=None):
+    """The day ``days_in_review`` counts to, in SQL: today while pending, the approval
+    once decided (NULL without one)."""
+    return models.Case(
         models.When(status__in=PENDING_STATUSES, then=models.Value(today or timezone.localdate())),
         default=models.F("approved_on"),
         output_field=models.DateField(),
     )
+
+
+def days_in_review_expression(today=None):
+    """``days_in_review`` in SQL, so a listing can sort on it; NULL when unknown."""
     return models.ExpressionWrapper(
-        end - models.F("submitted_on"), output_field=models.DurationField()
+        review_end(today) - models.F("submitted_on"), output_field=models.DurationField()
     )
 
 

@@ -42,13 +42,13 @@ from django.utils.http import content_disposition_header
 from tracker.bulk import CHUNK_SIZE
 from tracker.languages import neutral_path
 from tracker.models import (
-    PENDING_STATUSES,
     AIModel,
     Applicant,
     Batch,
     Status,
     StatusChange,
     days_in_review,
+    review_end,
 )
 
 BOM = "\ufeff"
@@ -222,11 +222,21 @@ class IsoDate(Func):
         )
 
 
-class DaysBetween(Func):
+class DatabaseInteger(Func):
+    """An integer the database computes and sends as one: no converter runs per row, as
+    Django's ``int()`` of every value of an integer expression would."""
+
+    output_field = IntegerField()
+    template = "CAST(%(expressions)s AS INTEGER)"
+
+    def get_db_converters(self, connection):
+        return []
+
+
+class DaysBetween(DatabaseInteger):
     """Whole days from the second date to the first, NULL when either is unknown."""
 
     arity = 2
-    output_field = IntegerField()
     template = "CAST(JULIANDAY(%(expressions)s) AS INTEGER)"
     arg_joiner = ") - JULIANDAY("
 
@@ -306,14 +316,8 @@ def query_chunks(queryset, chunk_rows=CHUNK_ROWS):
 
 
 def days_in_review_sql(today):
-    """``tracker.models.days_in_review`` in the query, in whole days: to ``today`` for a
-    pending model, to its approval for a decided one; unknown without a submission date."""
-    end = Case(
-        When(status__in=PENDING_STATUSES, then=Value(today)),
-        default=F("approved_on"),
-        output_field=DateField(),
-    )
-    return DaysBetween(end, F("submitted_on"))
+    """``tracker.models.days_in_review`` in the query, in whole days (NULL when unknown)."""
+    return DaysBetween(review_end(today), F("submitted_on"))
 
 
 def _model_columns(base_url, today):

@@ -115,10 +115,10 @@ class KeysetPagination(BasePagination):
                 break
         self.next_position = keys[self.page_size - 1] if len(keys) > self.page_size else None
         ids = [pk for _position, pk in keys[: self.page_size]]
-        rows = queryset.model.objects.filter(among(queryset.model, ids)).values(
-            "pk", *view.row_fields
-        )
-        by_id = {row["pk"]: row for row in rows}
+        # In no order: the page puts them in its own, and the model's would sort them again.
+        by_ids = queryset.model.objects.filter(among(queryset.model, ids)).order_by()
+        rows = view.serializer_class.rows(by_ids, "pk")
+        by_id = {row.pk: row for row in rows}
         # A row deleted in between is left out, as it would be a moment later.
         return [by_id[pk] for pk in ids if pk in by_id]
 

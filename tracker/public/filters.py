@@ -15,6 +15,7 @@ from django.db.models import (
     Count,
     F,
     OuterRef,
+    QuerySet,
     Subquery,
     Value,
     When,
@@ -256,8 +257,19 @@ REASONS = {
 }
 
 
+class LookupFilter(django_filters.ModelMultipleChoiceFilter):
+    """Rows whose ``field_name`` is one of the entries named (by ``to_field_name``)."""
+
+    def filter(self, qs, value):
+        # No entry named is ``none()``, which the parent's ``if not value`` would compile
+        # and run as a query, on every listing and every page of the API.
+        if isinstance(value, QuerySet) and value.query.is_empty():
+            return qs
+        return super().filter(qs, value)
+
+
 def _lookup(field_name, model, to_field_name, label):
-    return django_filters.ModelMultipleChoiceFilter(
+    return LookupFilter(
         field_name=field_name,
         queryset=model.objects.all(),
         to_field_name=to_field_name,
