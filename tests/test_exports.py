@@ -6,7 +6,7 @@ from urllib.parse import quote
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db.models import F
+from django.db.models import F, Value
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ from tracker.analysis.exports import (
     MODEL_HEADER,
     PUBLISHED_HEADER,
     Cell,
+    Joined,
     cell,
     csv_chunks,
     model_rows,
@@ -360,6 +361,39 @@ def test_the_query_writes_a_cell_as_cell_does(db, column, value):
     queryset = AIModel.objects.filter(pk=model.pk).values_list(Cell(F(column)))
 
     assert list(query_chunks(queryset)) == [[(cell(value) if value is not None else None,)]]
+
+
+def test_the_query_guards_a_choice_leaves_unknown_empty_and_trusts_an_address(db):
+    model = ApprovedModelFactory(batch=None)
+    queryset = AIModel.objects.filter(pk=model.pk)
+    address = Joined(Value("http://testserver/models/"), "slug", Value("/"))
+    formula = Joined(Value("=HYPERLINK("), "slug", Value(")"))
+
+    cells = queryset.values_list(
+        Cell(F("status")), Cell(F("batch__slug")), Cell(address), Cell(formula)
+    )
+
+    assert list(query_chunks(cells)) == [
+        [
+            (
+                "approved",
+                None,
+                f"http://testserver/models/{model.slug}/",
+                f"'=HYPERLINK({model.slug})",
+            )
+        ]
+    ]
+
+
+def test_a_head_request_for_an_export_reads_no_rows(client, db, django_assert_num_queries):
+    ApprovedModelFactory()
+
+    # The register stamp, for the validators, and nothing else.
+    with django_assert_num_queries(1):
+        response = client.head("/models/export.csv")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
 
 
 def test_the_query_writes_no_cell_of_a_date_and_time(db):

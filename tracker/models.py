@@ -72,6 +72,15 @@ def review_end(today=None):
     )
 
 
+def approval_estimated():
+    """Whether the approval date is estimated, in SQL: said only of a known date, NULL
+    without one."""
+    return models.Case(
+        models.When(approved_on__isnull=False, then="approved_on_estimated"),
+        output_field=models.BooleanField(),
+    )
+
+
 def days_in_review_expression(today=None):
     """``days_in_review`` in SQL, so a listing can sort on it; NULL when unknown."""
     return models.ExpressionWrapper(

@@ -18,20 +18,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connections
 from django.db.models import (
     BooleanField,
-    Case,
     CharField,
     DateField,
     DateTimeField,
-    DecimalField,
     F,
     FloatField,
     Func,
     IntegerField,
     TextField,
     Value,
-    When,
 )
 from django.db.models.sql.constants import MULTI
 from django.http import StreamingHttpResponse
@@ -47,6 +45,7 @@ from tracker.models import (
     Batch,
     Status,
     StatusChange,
+    approval_estimated,
     days_in_review,
     review_end,
 )
@@ -55,7 +54,7 @@ BOM = "\ufeff"
 CHUNK_ROWS = 500
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_CHARS = frozenset(FORMULA_STARTS)
-NUMBER_FIELDS = IntegerField | FloatField | DecimalField
+NUMBER_FIELDS = IntegerField | FloatField
 
 MODEL_HEADER = [
     "filing_number",
@@ -263,8 +262,6 @@ class Cell(Func):
     which the writer leaves empty."""
 
     arity = 1
-    # The function that gives the code point of a text's first character.
-    FIRST_CODE = {"sqlite": "UNICODE", "postgresql": "ASCII"}
 
     def _resolve_output_field(self):
         field = self.source_expressions[0].output_field
@@ -287,32 +284,47 @@ class Cell(Func):
         if isinstance(field, DateField) and not isinstance(field, DateTimeField):
             return compiler.compile(IsoDate(source))
         if isinstance(field, CharField | TextField):
-            codes = ", ".join(str(ord(start)) for start in FORMULA_STARTS)
-            first = self.FIRST_CODE[connection.vendor]
-            return (
-                f"CASE WHEN {first}({sql}) IN ({codes}) THEN %s || {sql} ELSE {sql} END",
-                [*params, GUARD, *params, *params],
-            )
+            return self.guarded(sql, params, connection.vendor)
         raise TypeError(f"A {type(field).__name__} has no CSV cell in SQL: write it with cell().")
+
+    @staticmethod
+    def guarded(sql, params, vendor):
+        """Text with ``GUARD`` before it when it starts with one of FORMULA_STARTS, told on
+        SQLite by the first character's code point (no substring made per value)."""
+        if vendor == "sqlite":
+            first, starts = f"UNICODE({sql})", [ord(start) for start in FORMULA_STARTS]
+        else:
+            first, starts = f"SUBSTR({sql}, 1, 1)", list(FORMULA_STARTS)
+        placeholders = ", ".join(["%s"] * len(starts))
+        return (
+            f"CASE WHEN {first} IN ({placeholders}) THEN %s || {sql} ELSE {sql} END",
+            [*params, *starts, GUARD, *params, *params],
+        )
 
 
 def _never_guarded(expression):
-    """Whether no value of ``expression`` can start as a formula does: a field holding
-    only its choices (the database checks them) none of which does, or text joined to
-    the end of one that does not (an address)."""
-    if isinstance(expression, Joined):
-        first = expression.source_expressions[0]
-        return isinstance(first, Value) and not str(first.value).startswith(FORMULA_STARTS)
-    choices = getattr(expression.output_field, "flatchoices", None)
-    return bool(choices) and not any(str(value).startswith(FORMULA_STARTS) for value, _ in choices)
+    """Whether no value of ``expression`` can start as a formula does: text joined to the
+    end of a known text that does not (an address)."""
+    if not isinstance(expression, Joined):
+        return False
+    first = expression.source_expressions[0]
+    return isinstance(first, Value) and not str(first.value).startswith(FORMULA_STARTS)
 
 
 def query_chunks(queryset, chunk_rows=CHUNK_ROWS):
     """The rows of a ``values_list`` queryset in lists of ``chunk_rows``, as the database
     sends them: no Python runs per row (no field converters, which ``Cell`` columns do
-    not need). PostgreSQL reads them through a server-side cursor, as ``iterator()`` does."""
+    not need). PostgreSQL reads them through a server-side cursor unless the database's
+    settings disable those, as ``iterator()`` does."""
+    # A generator: the query runs when the first chunk is read (never for a HEAD request
+    # or a reader gone before it), and closing it closes the cursor.
+    settings_dict = connections[queryset.db].settings_dict
     compiler = queryset.query.get_compiler(using=queryset.db)
-    return compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=chunk_rows)
+    yield from compiler.execute_sql(
+        MULTI,
+        chunked_fetch=not settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"),
+        chunk_size=chunk_rows,
+    )
 
 
 def days_in_review_sql(today):
@@ -341,10 +353,7 @@ def _model_columns(base_url, today):
         F("batch__slug"),
         days_in_review_sql(today or timezone.localdate()),
         Joined(Value(head), "slug", Value(tail)),
-        Case(
-            When(approved_on__isnull=False, then="approved_on_estimated"),
-            output_field=BooleanField(),
-        ),
+        approval_estimated(),
         F("seq_no"),
         F("upstream__filing_number"),
         F("on_device_scenario"),

@@ -26,6 +26,7 @@ from tracker.models import (
     Source,
     Status,
     StatusChange,
+    approval_estimated,
     choice_label,
     published_order,
 )
@@ -211,11 +212,11 @@ class AIModelSerializer(RowSerializer):
 
     @staticmethod
     def row_expressions():
-        """The dates as ISO text, whether the approval date is estimated as 0 or 1, and
-        the days in review, written by the query: the rows need no conversion (a date or
-        boolean column would have Django convert every value of every row)."""
+        """The dates as ISO text, whether the approval date is estimated (0 or 1, NULL
+        without one) and the days in review, written by the query: the rows need no
+        conversion (a date or boolean column would have Django convert every value)."""
         return {
-            "estimated": DatabaseInteger("approved_on_estimated"),
+            "estimated": DatabaseInteger(approval_estimated()),
             "submitted_day": IsoDate("submitted_on"),
             "approved_day": IsoDate("approved_on"),
             "batch_announced_day": IsoDate("batch__announced_on"),
@@ -248,7 +249,7 @@ class AIModelSerializer(RowSerializer):
             "filing_number": row.filing_number,
             "submitted_on": row.submitted_day,
             "approved_on": approved_on,
-            "approved_on_estimated": None if approved_on is None else row.estimated == 1,
+            "approved_on_estimated": None if row.estimated is None else row.estimated == 1,
             "days_in_review": row.review_days,
             "on_device_scenario": row.on_device_scenario,
             "applicant": {
