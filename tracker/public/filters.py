@@ -261,8 +261,9 @@ class LookupFilter(django_filters.ModelMultipleChoiceFilter):
     """Rows whose ``field_name`` is one of the entries named (by ``to_field_name``)."""
 
     def filter(self, qs, value):
-        # No entry named is ``none()``, which the parent's ``if not value`` would compile
-        # and run as a query, on every listing and every page of the API.
+        # No entry named is ``none()``. The parent's ``if not value`` would evaluate it,
+        # building and compiling a query only to find it empty, on every listing and every
+        # page of the API.
         if isinstance(value, QuerySet) and value.query.is_empty():
             return qs
         return super().filter(qs, value)
