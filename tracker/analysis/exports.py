@@ -270,6 +270,8 @@ class Cell(Func):
     def as_sql(self, compiler, connection, **extra_context):
         source = self.source_expressions[0]
         field = source.output_field
+        if isinstance(field, DateField) and not isinstance(field, DateTimeField):
+            return compiler.compile(IsoDate(source))
         sql, params = compiler.compile(source)
         if isinstance(field, NUMBER_FIELDS) or _never_guarded(source):
             return sql, params
@@ -281,8 +283,6 @@ class Cell(Func):
                 False,
                 FALSE,
             ]
-        if isinstance(field, DateField) and not isinstance(field, DateTimeField):
-            return compiler.compile(IsoDate(source))
         if isinstance(field, CharField | TextField):
             return self.guarded(sql, params, connection.vendor)
         raise TypeError(f"A {type(field).__name__} has no CSV cell in SQL: write it with cell().")
