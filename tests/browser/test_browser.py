@@ -1,4 +1,6 @@
-""""""
+"""The public site in a real browser: searching and filtering, a model's page, the
+languages and their addresses, the content security policy, the overview on a phone, and
+a reload that revalidates."""
 
 import datetime
 import re

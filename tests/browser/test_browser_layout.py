@@ -22,6 +22,7 @@ from tests.browser import BROWSER_TEST, restore_jurisdictions
 from tests.factories import AIModelFactory, ApplicantFactory, ApprovedModelFactory, days_ago
 from tracker.importing.register import load_register
 from tracker.models import AIModel, Applicant, Batch, Jurisdiction, Status
+from tracker.public.sitemaps import PagesSitemap
 
 pytestmark = BROWSER_TEST
 
@@ -141,25 +142,9 @@ def page_urls(register, language):
     """Every public page, in ``language``: the pages with a language prefix name it; the
     others (API documentation, downloads) follow the language cookie."""
     with translation.override(language):
-        named = [
-            reverse(name)
-            for name in (
-                "tracker:overview",
-                "tracker:model_list",
-                "tracker:applicant_list",
-                "tracker:batch_list",
-                "tracker:backlog",
-                "tracker:reports",
-                "tracker:report_charts",
-                "tracker:report_time_to_approval",
-                "tracker:report_backlog_ageing",
-                "tracker:report_batches",
-                "tracker:report_status_as_of",
-                "tracker:about",
-                "data:downloads",
-                "api_docs",
-            )
-        ]
+        # The sitemap's pages, and the two it leaves to the data addresses' language.
+        names = [*PagesSitemap().items(), "data:downloads", "api_docs"]
+        named = [reverse(name) for name in names]
         records = [
             *(m.get_absolute_url() for m in register["models"]),
             *(a.get_absolute_url() for a in register["applicants"]),
