@@ -205,6 +205,18 @@ def own_redis(workdir):
         stop_server(process)
 
 
+@contextmanager
+def site_served(plan, env, workdir, log):
+    """The site under gunicorn with ``env``, ``plan.workers`` workers on ``plan.port`` (or a
+    free port), its static files collected first, until the block ends."""
+    log("Collecting static files")
+    collect_static(env)
+    port = plan.port or free_port()
+    log(f"Starting gunicorn on port {port} with {plan.workers} workers")
+    with serving(gunicorn(port, plan.workers), env, port, Path(workdir) / "gunicorn.log") as server:
+        yield server
+
+
 def gunicorn(port, workers):
     """The command of the site's production server on loopback ``port``."""
     return [
@@ -506,12 +518,7 @@ def run(plan, database, workdir, log=lambda message: None):
     )
 
     env = server_environment(database, Path(workdir) / "static")
-    log("Collecting static files")
-    collect_static(env)
-    port = plan.port or free_port()
-    log_path = Path(workdir) / "gunicorn.log"
-    log(f"Starting gunicorn on port {port} with {plan.workers} workers")
-    with serving(gunicorn(port, plan.workers), env, port, log_path) as server:
+    with site_served(plan, env, workdir, log) as server:
         base = server.base
         log(f"Loading for {plan.seconds:g} s")
         started = time.monotonic()
@@ -538,7 +545,7 @@ def run(plan, database, workdir, log=lambda message: None):
         reviews.stale += result.stale
         reviews.refused += result.refused
         reviews.errors += result.errors
-    findings = check(history_before, traffic, reviews, imports, log_path)
+    findings = check(history_before, traffic, reviews, imports, server.log_path)
     return Outcome(plan, seconds, traffic, reviews, imports, findings, history_before)
 
 
@@ -890,18 +897,13 @@ def flood(plan, database, workdir, log=lambda message: None):
 
 def _flood(plan, database, workdir, rows, paths, cache_url, log):
     env = server_environment(database, Path(workdir) / "static")
-    log("Collecting static files")
-    collect_static(env)
     env |= {
         "CACHE_URL": cache_url,
         "DJANGO_NUM_PROXIES": "1",
         "TRACKER_EXPORT_RATE": plan.export_rate,
     }
     env |= {f"TRACKER_{name}": getattr(settings, name) for name in CONFIGURED_RATES}
-    port = plan.port or free_port()
-    log_path = Path(workdir) / "gunicorn.log"
-    log(f"Starting gunicorn on port {port} with {plan.workers} workers")
-    with serving(gunicorn(port, plan.workers), env, port, log_path) as server:
+    with site_served(plan, env, workdir, log) as server:
         base = server.base
         log(f"Flooding for {plan.seconds:g} s")
         started = time.monotonic()
@@ -938,7 +940,7 @@ def _flood(plan, database, workdir, rows, paths, cache_url, log):
     traffic = Traffic()
     for result in results[plan.exporters :]:
         traffic.add(result)
-    server_log = _tail(log_path, characters=10**8)
+    server_log = _tail(server.log_path, characters=10**8)
     outcome = FloodOutcome(
         plan,
         database.description,
